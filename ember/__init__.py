@@ -1,0 +1,50 @@
+"""ember: PyTorch's API and semantics, in readable Python on NumPy."""
+from __future__ import annotations
+
+import numpy as _np
+
+from . import _backend
+from ._backend import Device as device
+from ._dtype import (bfloat16, bool_ as bool, complex64, complex128, dtype, float16, float32,  # noqa: A004
+                     float64, get_default_dtype, int8, int16, int32, int64, promote_types,
+                     set_default_dtype, uint8, can_cast as _can_cast)
+from ._grad_state import is_grad_enabled
+from ._tensor import Size, Tensor
+from . import _ops
+from ._ops import PUBLIC as _PUBLIC
+from . import autograd
+from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
+from . import cuda
+
+globals().update(_PUBLIC)
+
+_np.seterr(all="ignore")  # torch is silent on inf/nan results; NumPy would warn
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> "builtins.bool":
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> "builtins.bool":
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> "builtins.int":
+    return input.numel()
+
+
+def can_cast(from_, to) -> "builtins.bool":
+    return _can_cast(from_, to)
+
+
+def result_type(tensor1, tensor2):
+    """The dtype ``tensor1 op tensor2`` would compute in (torch.result_type)."""
+    from ._ops._registry import compute_dtype
+    return compute_dtype((tensor1, tensor2), "default")

@@ -1,0 +1,15 @@
+"""Thread-local autograd mode flags read by every op (``no_grad`` and friends set them)."""
+import threading
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = True
+        self.inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.enabled

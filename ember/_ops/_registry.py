@@ -1,0 +1,416 @@
+"""The op mechanism: one definition per op, bound as ``ember.f``, ``Tensor.f`` and ``Tensor.f_``.
+
+An op is a forward on backend arrays and, right under it, a backward on Tensors (so that
+``create_graph=True`` differentiates the backward too)::
+
+    @defop("exp", inplace=True, promote="float")
+    def exp(ctx, x):
+        y = ctx.xp.exp(x)
+        ctx.save_for_backward(y)          # input or output arrays map back to their Tensors
+        return y
+
+    @exp.backward
+    def _(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+``apply`` runs an op: checks devices, applies PyTorch's type promotion when asked, calls the
+forward, wraps the result and, when autograd needs it, records a ``Node`` whose edges point at
+the inputs' ``grad_fn`` (or their ``AccumulateGrad``).  Undoing broadcasting and casting a
+gradient back to its input's dtype happen once, in the engine, from ``Node._in_meta``.
+"""
+from __future__ import annotations
+
+from .._backend import Device
+from .._dtype import _FROM_NP, get_default_dtype, result_type_from, scalar_dtype
+from .._grad_state import state as _grad_state
+from .._tensor import Tensor, make
+
+OPS: dict = {}          # name -> Op, the derivatives table
+_SCALARS = (int, float, bool, complex)
+
+
+class SavedReleased:
+    pass
+
+
+class Node:
+    """A recorded op application (``grad_fn``); also the ``ctx`` its forward and backward see."""
+
+    _backward = None
+    _saved = ()
+    _in_meta = ()
+    _materialize = True
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple((None, 0) if e is None else e for e in self._edges)
+
+    def save_for_backward(self, *items):
+        self._to_save = items
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is SavedReleased:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the graph "
+                "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+                "you need to backward through the graph a second time or if you need to access saved "
+                "tensors after calling backward.")
+        out = []
+        for t, v in saved:
+            if t is not None and t._version[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{_type_name(t)} [{', '.join(map(str, t._data.shape))}]], "
+                    f"which is output {t._output_nr} of {type(t.grad_fn).__name__ if t.grad_fn else 'a leaf'},"
+                    f" is at version {t._version[0]}; expected version {v} instead. Hint: the "
+                    "backtrace further above can help; enable anomaly detection to find the "
+                    "operation that failed to compute its gradient.")
+            out.append(t)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *items):
+        self._non_diff = items
+
+    def mark_dirty(self, *items):
+        self._dirty = items
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize = bool(value)
+
+    def register_hook(self, fn):
+        self.__dict__.setdefault("_post_hooks", []).append(fn)
+        return _RemovableHandle(self._post_hooks, fn)
+
+    def register_prehook(self, fn):
+        self.__dict__.setdefault("_pre_hooks_node", []).append(fn)
+        return _RemovableHandle(self._pre_hooks_node, fn)
+
+    def release(self):
+        if self._saved:
+            self._saved = SavedReleased
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf that requires grad: adds incoming gradients into ``.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._edges = ()
+        self._in_meta = ((variable._data.shape, variable._data.dtype),)
+
+
+class _RemovableHandle:
+    def __init__(self, lst, item):
+        self._lst, self._item = lst, item
+
+    def remove(self):
+        if self._item in self._lst:
+            self._lst.remove(self._item)
+
+
+def _type_name(t):
+    return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+            "float16": "torch.HalfTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
+            "bool": "torch.BoolTensor", "uint8": "torch.ByteTensor", "int8": "torch.CharTensor",
+            "int16": "torch.ShortTensor", "bfloat16": "torch.BFloat16Tensor"}.get(t.dtype.name, "Tensor")
+
+
+def edge(t: Tensor):
+    """Where a gradient for ``t`` goes: its grad_fn, or its (cached) AccumulateGrad."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        acc = t._accum
+        if acc is None:
+            acc = t._accum = AccumulateGrad(t)
+        return (acc, 0)
+    return None
+
+
+def _camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.strip("_").split("_"))
+
+
+class Op:
+    """One op: forward on arrays, backward on Tensors, and how to bind it."""
+
+    def __init__(self, name, forward, nin, promote, differentiable, nondiff_outputs, view):
+        self.name = name
+        self.forward = forward
+        self.nin = nin
+        self.promote = promote              # None | "default" | "float" | "bool"
+        self.differentiable = differentiable
+        self.nondiff_outputs = nondiff_outputs
+        self.view = view
+        self.node_cls = type(f"{_camel(name)}Backward0", (Node,), {"_op": self})
+        OPS[name] = self
+
+    def backward(self, fn):
+        self.node_cls._backward = staticmethod(fn)
+        return fn
+
+    def __call__(self, *args, **kw):
+        nin = self.nin
+        return apply(self, args[:nin], args[nin:], kw)
+
+    def __repr__(self):
+        return f"<ember op {self.name}>"
+
+
+def defop(name, *, nin=1, promote=None, differentiable=True, nondiff_outputs=(), view=False):
+    """Declare an op from its forward ``f(ctx, *arrays, *params, **kw)``; returns the Op."""
+    def deco(forward):
+        return Op(name, forward, nin, promote, differentiable, nondiff_outputs, view)
+    return deco
+
+
+def _device_error(a, b):
+    return RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                        f"devices, {a} and {b}!")
+
+
+def compute_dtype(inputs, promote):
+    """The dtype an op computes in, by torch's promotion over tensors and Python scalars."""
+    dim_dt = zero_dt = scal_dt = None
+    P = _PROMOTE
+    for x in inputs:
+        if isinstance(x, Tensor):
+            d = _FROM_NP[x._data.dtype]
+            if x._data.ndim:
+                dim_dt = d if dim_dt is None else P[(dim_dt, d)]
+            else:
+                zero_dt = d if zero_dt is None else P[(zero_dt, d)]
+        elif x is not None:
+            d = scalar_dtype(x)
+            scal_dt = d if scal_dt is None else P[(scal_dt, d)]
+    dt = result_type_from(dim_dt, zero_dt, scal_dt)
+    if promote == "float" and dt._category < 2:
+        dt = get_default_dtype()
+    return dt
+
+
+from .._dtype import _PROMOTE  # noqa: E402  (after compute_dtype for readability)
+
+
+def apply(op, inputs, args=(), kw=None, target=None):
+    """Run ``op`` on ``inputs`` (Tensors; Python scalars where the op promotes).
+
+    With ``target`` (a Tensor), the result is written into it in place: its version is bumped
+    and its ``grad_fn`` becomes the new node.
+    """
+    dev = None
+    req = False
+    arrays = []
+    for x in inputs:
+        if type(x) is Tensor or isinstance(x, Tensor):
+            d = x._device
+            if dev is None or dev is d:
+                dev = d
+            elif d.type == "cpu" and x._data.ndim == 0:
+                pass                     # a 0-dim cpu tensor mixes with any device, as in torch
+            elif dev.type == "cpu" and len(arrays) and all(a.ndim == 0 for a in arrays if hasattr(a, "ndim")):
+                dev = d
+            else:
+                raise _device_error(dev, d)
+            if x._requires_grad:
+                req = True
+            arrays.append(x._data)
+        else:
+            arrays.append(x)
+    if dev is None:
+        dev = _CPU
+    xp = dev.xp
+    promote = op.promote
+    if promote is not None:
+        dt = compute_dtype(inputs, promote)
+        npdt = dt.np
+        for i, a in enumerate(arrays):
+            if a is not None and not isinstance(a, _SCALARS):
+                if a.dtype != npdt:
+                    arrays[i] = a.astype(npdt)
+                if dev.type != "cpu" and inputs[i]._device is not dev:
+                    arrays[i] = xp.asarray(arrays[i])
+    ctx = op.node_cls()
+    ctx.xp = xp
+    ctx.device = dev
+    out = op.forward(ctx, *arrays, *args, **(kw or {}))
+    record = req and op.differentiable and _grad_state.enabled
+    if target is not None:
+        return _write_inplace(op, ctx, target, inputs, arrays, out, record)
+    if type(out) is tuple:
+        outs = tuple(make(o, dev) for o in out)
+        for i, o in enumerate(outs):
+            o._output_nr = i
+        if record:
+            _record(op, ctx, inputs, arrays, out, outs)
+        return outs
+    t = make(out, dev)
+    if op.view:
+        src = inputs[0]
+        if src._data is out or _shares(out, src._data):
+            t._version = src._version
+            t._base = src._base if src._base is not None else src
+            t._is_view = True
+    if record:
+        _record(op, ctx, inputs, arrays, (out,), (t,))
+    return t
+
+
+def _shares(out, src):
+    b = out.base
+    return b is not None and (b is src or b is src.base or src.base is not None and b is src.base)
+
+
+def _record(op, ctx, inputs, arrays, out_arrays, outs):
+    edges = []
+    meta = []
+    needs = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            e = edge(x)
+            edges.append(e)
+            needs.append(e is not None)
+            meta.append((x._data.shape, x._data.dtype))
+        else:
+            edges.append(None)
+            needs.append(False)
+            meta.append(None)
+    ctx._edges = tuple(edges)
+    ctx._in_meta = tuple(meta)
+    ctx.needs_input_grad = tuple(needs)
+    ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
+    to_save = ctx.__dict__.pop("_to_save", None)
+    if to_save:
+        ctx._saved = _resolve_saved(to_save, inputs, arrays, out_arrays, outs)
+    nondiff = op.nondiff_outputs
+    for i, o in enumerate(outs):
+        if i in nondiff or not (o._data.dtype.kind in "fc"):
+            continue
+        o.grad_fn = ctx
+        o._requires_grad = True
+
+
+def _resolve_saved(items, inputs, arrays, out_arrays, outs):
+    saved = []
+    for a in items:
+        t = None
+        if isinstance(a, Tensor):
+            t = a
+        else:
+            for i, arr in enumerate(arrays):
+                if a is arr and isinstance(inputs[i], Tensor):
+                    t = inputs[i] if inputs[i]._data is arr else make(arr, inputs[i]._device)
+                    break
+            else:
+                for arr, o in zip(out_arrays, outs):
+                    if a is arr:
+                        t = o
+                        break
+                else:
+                    t = None if a is None else make(a, outs[0]._device)
+        saved.append((t, t._version[0] if t is not None else 0))
+    return tuple(saved)
+
+
+def _write_inplace(op, ctx, target, inputs, arrays, out, record):
+    if type(out) is tuple:
+        raise RuntimeError(f"{op.name}_ has no in-place variant")
+    tdt = _FROM_NP[target._data.dtype]
+    odt = _FROM_NP[out.dtype]
+    if odt._category > tdt._category:
+        raise RuntimeError(f"result type {_SHORT[odt.name]} can't be cast to the desired output "
+                           f"type {_SHORT[tdt.name]}")
+    if out.shape != target._data.shape:
+        bshape = _broadcast_shape(out.shape, target._data.shape)
+        if bshape != target._data.shape:
+            raise RuntimeError(
+                f"output with shape [{', '.join(map(str, target._data.shape))}] doesn't match the "
+                f"broadcast shape [{', '.join(map(str, bshape))}]")
+    snapshot = None
+    if record:
+        to_save = ctx.__dict__.get("_to_save")
+        if to_save and any(a is target._data for a in to_save):
+            snapshot = make(target._data.copy(), target._device)
+    ctx.xp.copyto(target._data, out, casting="unsafe")
+    target._version[0] += 1
+    if record:
+        saved_items = ctx.__dict__.get("_to_save")
+        if snapshot is not None:
+            ctx._to_save = tuple(snapshot._data if a is target._data else a for a in saved_items)
+            arrays = [snapshot._data if a is target._data else a for a in arrays]
+            inputs = tuple(snapshot if x is target else x for x in inputs)
+        _record_inplace(op, ctx, target, inputs, arrays, out)
+    return target
+
+
+def _record_inplace(op, ctx, target, inputs, arrays, out):
+    base = target._base
+    # edges come from the inputs' history *before* this op rewrites the target's
+    _record(op, ctx, inputs, arrays, (target._data,), (make(out, target._device),))
+    if base is not None and base._requires_grad | (ctx._edges[0] is not None):
+        from .views import rebase_view_history
+        rebase_view_history(target, base, ctx)
+    else:
+        target.grad_fn = ctx
+        target._output_nr = 0
+        target._requires_grad = True
+    if ctx.__dict__.get("_saved"):
+        ctx._saved = tuple((target, target._version[0]) if t is not None and t._data is target._data
+                           else (t, v) for t, v in ctx._saved)
+
+
+_SHORT = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+          "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+          "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a = (1,) * (n - len(a)) + tuple(a)
+    b = (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+_CPU = Device("cpu")
+
+
+def check_inplace_allowed(t: Tensor):
+    """torch refuses in-place ops on leaves that require grad while grad mode is on."""
+    if t._requires_grad and t.grad_fn is None and _grad_state.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def bind(op, name=None, *, function=True, method=True, inplace=False, namespace=None):
+    """Expose ``op`` as ``ember.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``."""
+    name = name or op.name
+    nin = op.nin
+    if method:
+        def meth(self, *args, **kw):
+            return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw)
+        meth.__name__ = name
+        setattr(Tensor, name, meth)
+    if inplace:
+        def inpl(self, *args, **kw):
+            check_inplace_allowed(self)
+            return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw, target=self)
+        inpl.__name__ = name + "_"
+        setattr(Tensor, name + "_", inpl)
+    if function and namespace is not None:
+        namespace[name] = op
+    return op

@@ -1,0 +1,370 @@
+"""Tensor: a backend array plus device and autograd fields.
+
+Operators and methods that compute (``+``, ``exp``, ``sum``...) are bound onto Tensor by
+``ember._ops`` from each op's single definition; this module holds the data model only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _backend
+from ._dtype import _FROM_NP, from_numpy_dtype, get_default_dtype
+
+
+class Size(tuple):
+    """``torch.Size``: a tuple of dimension lengths."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(int(s)) for s in self)}])"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, device and dtype, as ``torch.Tensor``."""
+
+    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_version", "_base",
+                 "_output_nr", "_retains_grad", "_hooks", "_accum", "_is_view", "__weakref__",
+                 "__dict__")
+    __array_ufunc__ = None   # make NumPy defer to Tensor's reflected operators
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, device=None, dtype=None):
+        # legacy constructor: Tensor(2, 3) is uninitialised float; Tensor([1, 2]) copies data
+        dt = get_default_dtype() if dtype is None else dtype
+        if len(args) == 1 and not isinstance(args[0], int):
+            from ._ops.creation import tensor as _tensor
+            return _tensor(args[0], dtype=dt, device=device)
+        shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        dev = _backend.canonical(device or "cpu")
+        return make(dev.xp.zeros(tuple(shape), dtype=dt.np), dev)
+
+    # ---- basic properties ------------------------------------------------------------
+    @property
+    def dtype(self):
+        return _FROM_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        if self._data.size == 0:
+            st = _contiguous_strides(self._data.shape)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        base = _root_array(self._data)
+        return (_address(self._data) - _address(base)) // self._data.itemsize
+
+    def data_ptr(self) -> int:
+        return _address(self._data)
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f" or self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version_value(self) -> int:
+        return self._version[0]
+
+    # ---- autograd fields -------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self.grad_fn is not None and not flag:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if flag and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+            import warnings
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type ({value.dtype} vs {self.dtype})")
+            if value._device != self._device:
+                raise RuntimeError("assigned grad has data located on a different device")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's storage without its autograd history (writes are not tracked)."""
+        t = make(self._data, self._device)
+        t._is_view = True
+        return t
+
+    @data.setter
+    def data(self, value: "Tensor"):
+        self._data = value._data
+        self._device = value._device
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    # ---- conversion to Python / NumPy ------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if force:
+            return _backend.to_device_array(self._data, self._device, _backend.CPU) \
+                if self._device.type != "cpu" else self._data
+        if self._device.type != "cpu":
+            raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy(force=True) if not self._requires_grad else self.detach().numpy(force=True)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return _host(self).reshape(()).item()
+
+    def tolist(self):
+        return _host(self).tolist()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self._data.size != 1 or self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (_host(self).copy(), str(self._device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        t = make(self._data.copy(), self._device, self._requires_grad, type(self))
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        t.__dict__.update(self.__dict__)
+        memo[id(self)] = t
+        return t
+
+
+def _rebuild(arr, device, requires_grad):
+    dev = _backend.Device(device)
+    return make(_backend.to_device_array(arr, _backend.CPU, dev), dev, requires_grad)
+
+
+def make(data, device, requires_grad=False, cls=Tensor):
+    """Wrap a backend array as a Tensor without copying (the hot path of every op)."""
+    t = object.__new__(cls)
+    t._data = data
+    t._device = device
+    t._requires_grad = requires_grad
+    t.grad_fn = None
+    t._grad = None
+    t._version = [0]
+    t._base = None
+    t._output_nr = 0
+    t._retains_grad = False
+    t._hooks = None
+    t._accum = None
+    t._is_view = False
+    return t
+
+
+def _host(t: Tensor):
+    d = t._data
+    return d if t._device.type == "cpu" else _backend.to_device_array(d, t._device, _backend.CPU)
+
+
+def _root_array(a):
+    while getattr(a, "base", None) is not None and hasattr(a.base, "__array_interface__"):
+        a = a.base
+    return a
+
+
+def _address(a) -> int:
+    if hasattr(a, "__array_interface__"):
+        return a.__array_interface__["data"][0]
+    return int(a.data.ptr)
+
+
+def _contiguous_strides(shape):
+    st, acc = [], 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(st))
+
+
+def _wrap_dim(dim, ndim):
+    """Normalise a possibly negative dim; IndexError naming the valid range, as torch."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+wrap_dim = _wrap_dim
+
+
+def _detach(self) -> Tensor:
+    """A tensor sharing storage (and version counter) with ``self``, without history."""
+    t = make(self._data, self._device)
+    t._version = self._version
+    t._is_view = True
+    return t
+
+
+def _detach_(self) -> Tensor:
+    if self._base is not None and self._base._requires_grad:
+        raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+    self.grad_fn = None
+    self._requires_grad = False
+    return self
+
+
+Tensor.detach = _detach
+Tensor.detach_ = _detach_

@@ -1,0 +1,247 @@
+"""The backward engine: a dependency-counted walk over ``grad_fn`` nodes (never recursive).
+
+Gradients from several consumers are summed per (node, output); a gradient whose shape was
+broadcast in the forward is summed back to its input's shape here, and cast back to the
+input's dtype, so op backwards never do either themselves.
+"""
+from __future__ import annotations
+
+from .._grad_state import state
+from .._tensor import Tensor, make
+from .._ops._registry import AccumulateGrad, edge
+
+
+def _root_edges(tensors):
+    edges = []
+    for i, t in enumerate(tensors):
+        e = edge(t)
+        if e is None:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        edges.append(e)
+    return edges
+
+
+def _make_root_grads(tensors, grads, is_grads_batched=False):
+    out = []
+    for t, g in zip(tensors, grads):
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = make(t._device.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+        elif not isinstance(g, Tensor):
+            from .._ops.creation import tensor as _tensor
+            g = _tensor(g, dtype=t.dtype, device=t._device)
+        elif g._data.shape != t._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of torch.Size({list(g._data.shape)}) "
+                f"and output[0] has a shape of torch.Size({list(t._data.shape)}).")
+        out.append(g)
+    return out
+
+
+def _sum_to(g: Tensor, shape) -> Tensor:
+    """Undo broadcasting: sum ``g`` down to ``shape`` (differentiably)."""
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if lead < 0 or any(s != 1 and s != gshape[i + lead] for i, s in enumerate(shape)):
+        return None
+    if dims:
+        g = g.sum(dim=dims, keepdim=True)
+        if lead:
+            g = g.reshape(shape)
+    return g
+
+
+def _validate(node, i, g, meta):
+    shape, npdt = meta
+    if g._data.shape != shape:
+        r = _sum_to(g, shape)
+        if r is None:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"[{', '.join(map(str, g._data.shape))}] but expected shape compatible with "
+                f"[{', '.join(map(str, shape))}]")
+        g = r
+    if g._data.dtype != npdt:
+        g = g.to(_dtype_of(npdt))
+    return g
+
+
+def _dtype_of(npdt):
+    from .._dtype import _FROM_NP
+    return _FROM_NP[npdt]
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
+                 allow_unused=True, accumulate=True):
+    """Backpropagate from ``tensors``; with ``accumulate=False`` return grads of ``inputs``."""
+    roots = _root_edges(tensors)
+    grads = _make_root_grads(tensors, grad_tensors)
+    capture = {}
+    if inputs is not None:
+        for k, t in enumerate(inputs):
+            e = edge(t)
+            if e is None:
+                if accumulate:
+                    raise RuntimeError("One of the differentiated Tensors does not require grad")
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            capture.setdefault(e, []).append(k)
+    # dependency counts over the reachable graph
+    deps = {}
+    parents = {}
+    seen = set()
+    stack = [n for n, _ in roots]
+    for n in stack:
+        seen.add(n)
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if e is None:
+                continue
+            n = e[0]
+            deps[n] = deps.get(n, 0) + 1
+            if inputs is not None:
+                parents.setdefault(n, []).append(node)
+            if n not in seen:
+                seen.add(n)
+                stack.append(n)
+    needed = None
+    if inputs is not None:      # run only nodes that lead to a requested input
+        needed = set()
+        todo = [n for n, _ in capture]
+        while todo:
+            n = todo.pop()
+            if n in needed:
+                continue
+            needed.add(n)
+            todo.extend(parents.get(n, ()))
+    results = [None] * (len(inputs) if inputs is not None else 0)
+    buffers = {}
+    for (n, nr), g in zip(roots, grads):
+        buf = buffers.get(n)
+        if buf is None:
+            buf = buffers[n] = [None] * _n_outputs(n)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    prev_enabled = state.enabled
+    state.enabled = bool(create_graph)
+    given = {id(g._data) for g in grads}
+    try:
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node)
+            hooks = node.__dict__.get("_tensor_hooks")
+            if hooks:
+                for nr, fns in hooks.items():
+                    for fn in list(fns):
+                        if buf[nr] is not None:
+                            r = fn(buf[nr])
+                            if r is not None:
+                                buf[nr] = r
+            for fn in node.__dict__.get("_pre_hooks_node", ()):
+                r = fn(tuple(buf))
+                if r is not None:
+                    buf = list(r)
+            if capture:
+                for nr in range(len(buf)):
+                    for k in capture.get((node, nr), ()):
+                        results[k] = buf[nr]
+            if type(node) is AccumulateGrad:
+                if accumulate and (inputs is None or (node, 0) in capture) and buf[0] is not None:
+                    _accumulate(node.variable, buf[0], create_graph, given)
+                continue
+            if needed is not None and node not in needed:
+                continue
+            if not accumulate and all(e is None or e[0] not in needed for e in node._edges):
+                continue
+            out_grads = _call(node, buf)
+            for fn in node.__dict__.get("_post_hooks", ()):
+                r = fn(out_grads, tuple(buf))
+                if r is not None:
+                    out_grads = tuple(r)
+            if not retain_graph:
+                node.release()
+            for i, (e, g) in enumerate(zip(node._edges, out_grads)):
+                if e is None:
+                    continue
+                n, nr = e
+                if g is not None:
+                    g = _validate(node, i, g, node._in_meta[i])
+                    b = buffers.get(n)
+                    if b is None:
+                        b = buffers[n] = [None] * _n_outputs(n)
+                    b[nr] = g if b[nr] is None else b[nr] + g
+                d = deps[n] - 1
+                deps[n] = d
+                if d == 0:
+                    if n not in buffers:
+                        buffers[n] = [None] * _n_outputs(n)
+                    ready.append(n)
+    finally:
+        state.enabled = prev_enabled
+    if inputs is not None and not accumulate:
+        if not allow_unused:
+            for k, r in enumerate(results):
+                if r is None:
+                    raise RuntimeError(
+                        "One of the differentiated Tensors appears to not have been used in the graph. "
+                        "Set allow_unused=True if this is the desired behavior.")
+        return tuple(results)
+    if inputs is not None:
+        for t, k in zip(inputs, range(len(inputs))):
+            if t.grad_fn is not None and results[k] is not None:
+                _accumulate(t, results[k], create_graph, given)
+    return None
+
+
+def _n_outputs(node):
+    meta = node.__dict__.get("_out_meta")
+    return len(meta) if meta else 1
+
+
+def _call(node, buf):
+    if any(g is None for g in buf):
+        if node._materialize:
+            meta = node.__dict__.get("_out_meta") or ()
+            xp = node.xp
+            buf = [make(xp.zeros(m[0], dtype=m[1]), _device_of(node)) if g is None else g
+                   for g, m in zip(buf, meta)] if meta else buf
+    out = node._backward(node, *buf)
+    if not isinstance(out, tuple):
+        out = (out,)
+    n = len(node._edges)
+    if len(out) != n:
+        if len(out) > n and all(g is None for g in out[n:]):
+            out = out[:n]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                               f"(expected {n}, got {len(out)})")
+    return out
+
+
+def _device_of(node):
+    return node.__dict__.get("device")
+
+
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool, given: set):
+    for fn in (t._hooks or ()):
+        r = fn(g)
+        if r is not None:
+            g = r
+    if t._grad is None:
+        if not create_graph:
+            if id(g._data) in given or g._is_view or g._data.base is not None:
+                g = make(g._data.copy(), g._device)
+            elif g.grad_fn is not None or g._requires_grad:
+                g = make(g._data, g._device)
+            given.add(id(g._data))
+        t._grad = g
+    elif create_graph or t._grad._requires_grad:
+        t._grad = t._grad + g
+    else:
+        t._grad._data += g._data
+        t._grad._version[0] += 1
+    for fn in (t.__dict__.get("_post_accumulate_hooks") or ()):
+        fn(t)
