@@ -39,21 +39,19 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd, device and dtype, as ``torch.Tensor``."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_version", "_base",
-                 "_output_nr", "_retains_grad", "_hooks", "_accum", "_is_view", "__weakref__",
-                 "__dict__")
+    __slots__ = ("_data", "_device", "_version", "__weakref__", "__dict__")
+    # rarely-set autograd fields live in the instance dict only once set (cheap construction)
+    _requires_grad = False
+    grad_fn = None
+    _grad = None
+    _base = None
+    _output_nr = 0
+    _retains_grad = False
+    _hooks = None
+    _accum = None
+    _is_view = False
     __array_ufunc__ = None   # make NumPy defer to Tensor's reflected operators
     __array_priority__ = 1000
-
-    def __new__(cls, *args, device=None, dtype=None):
-        # legacy constructor: Tensor(2, 3) is uninitialised float; Tensor([1, 2]) copies data
-        dt = get_default_dtype() if dtype is None else dtype
-        if len(args) == 1 and not isinstance(args[0], int):
-            from ._ops.creation import tensor as _tensor
-            return _tensor(args[0], dtype=dt, device=device)
-        shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-        dev = _backend.canonical(device or "cpu")
-        return make(dev.xp.zeros(tuple(shape), dtype=dt.np), dev)
 
     # ---- basic properties ------------------------------------------------------------
     @property
@@ -297,20 +295,16 @@ def _rebuild(arr, device, requires_grad):
 
 def make(data, device, requires_grad=False, cls=Tensor):
     """Wrap a backend array as a Tensor without copying (the hot path of every op)."""
-    t = object.__new__(cls)
+    t = _new(cls)
     t._data = data
     t._device = device
-    t._requires_grad = requires_grad
-    t.grad_fn = None
-    t._grad = None
     t._version = [0]
-    t._base = None
-    t._output_nr = 0
-    t._retains_grad = False
-    t._hooks = None
-    t._accum = None
-    t._is_view = False
+    if requires_grad:
+        t._requires_grad = True
     return t
+
+
+_new = object.__new__
 
 
 def _host(t: Tensor):

@@ -21,6 +21,8 @@ gradient back to its input's dtype happen once, in the engine, from ``Node._in_m
 """
 from __future__ import annotations
 
+import numpy as _np
+
 from .._backend import Device
 from .._dtype import _FROM_NP, get_default_dtype, result_type_from, scalar_dtype
 from .._grad_state import state as _grad_state
@@ -28,6 +30,8 @@ from .._tensor import Tensor, make
 
 OPS: dict = {}          # name -> Op, the derivatives table
 _SCALARS = (int, float, bool, complex)
+_ndarray = _np.ndarray
+_np_scalar = _np.generic
 
 
 class SavedReleased:
@@ -64,7 +68,7 @@ class Node:
                 "tensors after calling backward.")
         out = []
         for t, v in saved:
-            if t is not None and t._version[0] != v:
+            if v is not None and t._version[0] != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: [{_type_name(t)} [{', '.join(map(str, t._data.shape))}]], "
@@ -212,49 +216,61 @@ def apply(op, inputs, args=(), kw=None, target=None):
     dev = None
     req = False
     arrays = []
+    same_dtype = None           # the one dtype all tensor inputs share, or False
+    has_scalar = False
     for x in inputs:
-        if type(x) is Tensor or isinstance(x, Tensor):
+        if isinstance(x, Tensor):
+            a = x._data
             d = x._device
-            if dev is None or dev is d:
+            if dev is not d and dev is not None:
+                dev = _mixed_device(dev, d, x, inputs)
+            elif dev is None:
                 dev = d
-            elif d.type == "cpu" and x._data.ndim == 0:
-                pass                     # a 0-dim cpu tensor mixes with any device, as in torch
-            elif dev.type == "cpu" and len(arrays) and all(a.ndim == 0 for a in arrays if hasattr(a, "ndim")):
-                dev = d
-            else:
-                raise _device_error(dev, d)
             if x._requires_grad:
                 req = True
-            arrays.append(x._data)
+            if same_dtype is None:
+                same_dtype = a.dtype
+            elif same_dtype is not False and same_dtype != a.dtype:
+                same_dtype = False
+            arrays.append(a)
+        elif op.promote is None:
+            raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(x).__name__}")
         else:
+            if x is not None and not isinstance(x, _SCALARS):
+                raise TypeError(f"{op.name}(): argument 'other' must be Tensor or Number, not "
+                                f"{type(x).__name__}")
+            has_scalar = True
             arrays.append(x)
     if dev is None:
         dev = _CPU
     xp = dev.xp
     promote = op.promote
-    if promote is not None:
-        dt = compute_dtype(inputs, promote)
-        npdt = dt.np
+    if promote is not None and (same_dtype is False or has_scalar or
+                                (promote == "float" and same_dtype is not None and same_dtype.kind in "biu")):
+        npdt = compute_dtype(inputs, promote).np
         for i, a in enumerate(arrays):
             if a is not None and not isinstance(a, _SCALARS):
                 if a.dtype != npdt:
                     arrays[i] = a.astype(npdt)
-                if dev.type != "cpu" and inputs[i]._device is not dev:
-                    arrays[i] = xp.asarray(arrays[i])
+                if inputs[i]._device is not dev:
+                    arrays[i] = _backend_move(arrays[i], inputs[i]._device, dev)
     ctx = op.node_cls()
     ctx.xp = xp
     ctx.device = dev
-    out = op.forward(ctx, *arrays, *args, **(kw or {}))
+    out = op.forward(ctx, *arrays, *args, **kw) if kw else op.forward(ctx, *arrays, *args)
     record = req and op.differentiable and _grad_state.enabled
     if target is not None:
         return _write_inplace(op, ctx, target, inputs, arrays, out, record)
     if type(out) is tuple:
-        outs = tuple(make(o, dev) for o in out)
+        outs = tuple(make(o if type(o) is _ndarray or not isinstance(o, _np_scalar) else xp.asarray(o), dev)
+                     for o in out)
         for i, o in enumerate(outs):
             o._output_nr = i
         if record:
             _record(op, ctx, inputs, arrays, out, outs)
         return outs
+    if type(out) is not _ndarray and isinstance(out, _np_scalar):
+        out = xp.asarray(out)
     t = make(out, dev)
     if op.view:
         src = inputs[0]
@@ -267,59 +283,87 @@ def apply(op, inputs, args=(), kw=None, target=None):
     return t
 
 
+def _mixed_device(dev, d, x, inputs):
+    """Resolve the device of an op over tensors on ``dev`` and ``d`` (0-dim cpu tensors mix)."""
+    if d.type == "cpu" and x._data.ndim == 0:
+        return dev
+    if dev.type == "cpu" and all(t._data.ndim == 0 for t in inputs
+                                 if isinstance(t, Tensor) and t._device is dev):
+        return d
+    raise _device_error(dev, d)
+
+
+def _backend_move(arr, src, dst):
+    from .._backend import to_device_array
+    return to_device_array(arr, src, dst)
+
+
 def _shares(out, src):
     b = out.base
     return b is not None and (b is src or b is src.base or src.base is not None and b is src.base)
 
 
 def _record(op, ctx, inputs, arrays, out_arrays, outs):
+    """Make ``ctx`` the ``grad_fn`` of ``outs``: edges to the inputs' histories, input metadata."""
     edges = []
     meta = []
-    needs = []
     for x in inputs:
         if isinstance(x, Tensor):
-            e = edge(x)
-            edges.append(e)
-            needs.append(e is not None)
-            meta.append((x._data.shape, x._data.dtype))
+            fn = x.grad_fn
+            if fn is not None:
+                edges.append((fn, x._output_nr))
+            elif x._requires_grad:
+                acc = x._accum
+                if acc is None:
+                    acc = x._accum = AccumulateGrad(x)
+                edges.append((acc, 0))
+            else:
+                edges.append(None)
+            a = x._data
+            meta.append((a.shape, a.dtype))
         else:
             edges.append(None)
-            needs.append(False)
             meta.append(None)
-    ctx._edges = tuple(edges)
+    ctx._edges = edges = tuple(edges)
     ctx._in_meta = tuple(meta)
-    ctx.needs_input_grad = tuple(needs)
-    ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
-    to_save = ctx.__dict__.pop("_to_save", None)
-    if to_save:
-        ctx._saved = _resolve_saved(to_save, inputs, arrays, out_arrays, outs)
+    ctx.needs_input_grad = tuple([e is not None for e in edges])
+    d = ctx.__dict__
+    if "_to_save" in d:
+        ctx._saved = _resolve_saved(d.pop("_to_save"), inputs, arrays, out_arrays, outs)
+    if len(outs) > 1:
+        ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
     nondiff = op.nondiff_outputs
     for i, o in enumerate(outs):
-        if i in nondiff or not (o._data.dtype.kind in "fc"):
+        if i in nondiff or o._data.dtype.kind not in "fc":
             continue
         o.grad_fn = ctx
         o._requires_grad = True
 
 
 def _resolve_saved(items, inputs, arrays, out_arrays, outs):
+    """Map saved forward values to Tensors (inputs/outputs keep their graph); scalars stay raw."""
     saved = []
     for a in items:
-        t = None
         if isinstance(a, Tensor):
-            t = a
+            saved.append((a, a._version[0]))
+            continue
+        if a is None or isinstance(a, _SCALARS):
+            saved.append((a, None))
+            continue
+        t = None
+        for i, arr in enumerate(arrays):
+            if a is arr:
+                x = inputs[i]
+                t = x if x._data is arr else make(arr, x._device)
+                break
         else:
-            for i, arr in enumerate(arrays):
-                if a is arr and isinstance(inputs[i], Tensor):
-                    t = inputs[i] if inputs[i]._data is arr else make(arr, inputs[i]._device)
+            for arr, o in zip(out_arrays, outs):
+                if a is arr:
+                    t = o
                     break
             else:
-                for arr, o in zip(out_arrays, outs):
-                    if a is arr:
-                        t = o
-                        break
-                else:
-                    t = None if a is None else make(a, outs[0]._device)
-        saved.append((t, t._version[0] if t is not None else 0))
+                t = make(a, outs[0]._device)
+        saved.append((t, t._version[0]))
     return tuple(saved)
 
 
@@ -337,37 +381,28 @@ def _write_inplace(op, ctx, target, inputs, arrays, out, record):
             raise RuntimeError(
                 f"output with shape [{', '.join(map(str, target._data.shape))}] doesn't match the "
                 f"broadcast shape [{', '.join(map(str, bshape))}]")
-    snapshot = None
     if record:
+        # a value the backward needs that this write overwrites is saved as a copy
         to_save = ctx.__dict__.get("_to_save")
         if to_save and any(a is target._data for a in to_save):
             snapshot = make(target._data.copy(), target._device)
+            ctx._to_save = tuple(snapshot if a is target._data else a for a in to_save)
     ctx.xp.copyto(target._data, out, casting="unsafe")
     target._version[0] += 1
     if record:
-        saved_items = ctx.__dict__.get("_to_save")
-        if snapshot is not None:
-            ctx._to_save = tuple(snapshot._data if a is target._data else a for a in saved_items)
-            arrays = [snapshot._data if a is target._data else a for a in arrays]
-            inputs = tuple(snapshot if x is target else x for x in inputs)
         _record_inplace(op, ctx, target, inputs, arrays, out)
     return target
 
 
 def _record_inplace(op, ctx, target, inputs, arrays, out):
     base = target._base
+    view_of_tracked = base is not None and (base._requires_grad or target.grad_fn is not None)
     # edges come from the inputs' history *before* this op rewrites the target's
-    _record(op, ctx, inputs, arrays, (target._data,), (make(out, target._device),))
-    if base is not None and base._requires_grad | (ctx._edges[0] is not None):
+    _record(op, ctx, inputs, arrays, (out,), (target,))
+    if view_of_tracked:
         from .views import rebase_view_history
         rebase_view_history(target, base, ctx)
-    else:
-        target.grad_fn = ctx
-        target._output_nr = 0
-        target._requires_grad = True
-    if ctx.__dict__.get("_saved"):
-        ctx._saved = tuple((target, target._version[0]) if t is not None and t._data is target._data
-                           else (t, v) for t, v in ctx._saved)
+    target._output_nr = 0
 
 
 _SHORT = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",

@@ -68,18 +68,16 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. "
                           "This check will likely fail if all the inputs are not of double precision "
                           "floating point.", UserWarning, stacklevel=2)
-    from .grad_mode import no_grad
     analytic = _analytical_jacobian(func, inputs, diff_idx)
-    with no_grad():
-        for i in diff_idx:
-            num = _numerical_jacobian(func, inputs, i, eps)
-            ana = analytic[i]
-            if num.shape != ana.shape or not np.allclose(ana, num, rtol=rtol, atol=atol):
-                if raise_exception:
-                    raise GradcheckError(
-                        f"Jacobian mismatch for output 0 with respect to input {i},\n"
-                        f"numerical:{num}\nanalytical:{ana}\n")
-                return False
+    for i in diff_idx:
+        num = _numerical_jacobian(func, inputs, i, eps)
+        ana = analytic[i]
+        if num.shape != ana.shape or not np.allclose(ana, num, rtol=rtol, atol=atol):
+            if raise_exception:
+                raise GradcheckError(
+                    f"Jacobian mismatch for output 0 with respect to input {i},\n"
+                    f"numerical:{num}\nanalytical:{ana}\n")
+            return False
     return True
 
 

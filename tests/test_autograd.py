@@ -1,0 +1,296 @@
+"""The autograd engine against torch: accumulation, retain/create graph, hooks, grad modes, errors."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def pair(a, requires_grad=True):
+    a = np.asarray(a, dtype=np.float32)
+    return (ember.tensor(a, requires_grad=requires_grad), torch.tensor(a, requires_grad=requires_grad))
+
+
+def close(e, t, **kw):
+    np.testing.assert_allclose(np.asarray(e.detach().numpy(), np.float64),
+                               t.detach().numpy().astype(np.float64), rtol=1e-5, atol=1e-6, **kw)
+
+
+def test_seed_linear_fit_step():
+    t_u = [35.7, 55.9, 58.2, 81.9, 56.3]
+    t_c = [0.5, 14.0, 15.0, 28.0, 11.0]
+    res = []
+    for lib in (ember, torch):
+        params = lib.tensor([1.0, 0.0], requires_grad=True)
+        u, c = lib.tensor(t_u) * 0.1, lib.tensor(t_c)
+        for _ in range(20):
+            if params.grad is not None:
+                params.grad.zero_()
+            w, b = params[0], params[1]
+            loss = ((w * u + b - c) ** 2).mean()
+            loss.backward()
+            with lib.no_grad():
+                params -= 1e-2 * params.grad
+        res.append(params.detach().numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-5)
+
+
+def test_accumulates_into_leaf_grad():
+    (ea, ta) = pair([1.0, 2.0, 3.0])
+    for lib, a in ((ember, ea), (torch, ta)):
+        (a * a).sum().backward()
+        (a * 3).sum().backward()
+    close(ea.grad, ta.grad)
+
+
+def test_shared_subexpression_and_broadcast():
+    ea, ta = pair(np.arange(6.0).reshape(2, 3))
+    eb, tb = pair([1.0, -2.0, 0.5])
+    outs = []
+    for a, b in ((ea, eb), (ta, tb)):
+        y = a * b
+        z = (y + y * a) / (b * b + 1)
+        z.sum().backward()
+    close(ea.grad, ta.grad)
+    close(eb.grad, tb.grad)
+
+
+def test_second_backward_raises_without_retain_graph():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (a * a).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (a * a).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(a.grad.numpy(), [4.0, 8.0])
+
+
+def test_no_saved_tensors_graph_can_backward_twice_like_torch():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (a + 1).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.0])
+
+
+def test_nonscalar_backward_needs_gradient():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        (a * 2).backward()
+    (a * 2).backward(ember.tensor([1.0, 10.0]))
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 20.0])
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        ember.tensor([1.0]).sum().backward()
+
+
+def test_grad_create_graph_higher_order():
+    ex, tx = pair([0.5, 1.5, -1.0])
+    res = []
+    for lib, x in ((ember, ex), (torch, tx)):
+        y = (x ** 3).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (g2,) = lib.autograd.grad(g.sum(), x, create_graph=True)
+        (g3,) = lib.autograd.grad(g2.sum(), x)
+        res.append((g, g2, g3))
+    for e, t in zip(*res):
+        close(e, t)
+
+
+def test_grad_does_not_accumulate_and_allow_unused():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    z = ember.tensor([1.0], requires_grad=True)
+    y = (x * x).sum()
+    (g,) = ember.autograd.grad(y, x, retain_graph=True)
+    assert x.grad is None
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        ember.autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = ember.autograd.grad(y, [x, z], allow_unused=True)
+    assert gz is None
+
+
+def test_grad_outputs():
+    ex, tx = pair([1.0, 2.0, 3.0])
+    for lib, x in ((ember, ex), (torch, tx)):
+        y = x * x
+        (g,) = lib.autograd.grad(y, x, grad_outputs=lib.tensor([1.0, 0.5, -1.0]))
+        if lib is ember:
+            eg = g
+        else:
+            close(eg, g)
+
+
+def test_backward_inputs_only_accumulates_into_given():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([3.0, 4.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert b.grad is None
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 4.0])
+
+
+def test_retain_grad_and_hooks():
+    ex, tx = pair([1.0, -2.0, 3.0])
+    seen = {}
+    for name, lib, x in (("e", ember, ex), ("t", torch, tx)):
+        y = x * 2
+        y.retain_grad()
+        h = y.register_hook(lambda g: g * 10)
+        x.register_hook(lambda g, name=name: seen.setdefault(name, g.clone()))
+        (y * y).sum().backward()
+        seen[name + "y"] = y.grad
+    close(ex.grad, tx.grad)
+    close(seen["e"], seen["t"])
+    close(seen["ey"], seen["ty"])
+
+
+def test_hook_removal():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = x * 2
+    h = y.register_hook(lambda g: g * 100)
+    h.remove()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0])
+
+
+def test_grad_modes():
+    x = ember.tensor([1.0], requires_grad=True)
+    with ember.no_grad():
+        y = x * 2
+        assert not y.requires_grad and y.grad_fn is None
+        with ember.enable_grad():
+            assert (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad
+        assert ember.is_inference_mode_enabled()
+
+    @ember.no_grad()
+    def f(t):
+        return t * 2
+    assert not f(x).requires_grad
+
+    @ember.inference_mode()
+    def g(t):
+        return t * 2
+    assert not g(x).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_detach_and_requires_grad_():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    d.add_(1)  # shares storage and version counter
+    np.testing.assert_allclose(x.detach().numpy(), [2.0, 3.0])
+    assert x._version_value == 1
+    y = x * 2
+    y.detach_()
+    assert y.grad_fn is None and not y.requires_grad
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        ember.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        (x * 2).requires_grad = False
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = ember.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation."):
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        x += 1
+    with ember.no_grad():
+        x += 1
+    np.testing.assert_allclose(x.detach().numpy(), [2.0])
+
+
+def test_version_counter_error_on_modified_saved_tensor():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y.exp()          # saves its output
+    w = y * y            # saves y
+    y.add_(1)
+    assert y._version_value == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w.sum().backward()
+
+
+def test_inplace_on_nonleaf_is_differentiable():
+    ex, tx = pair([0.5, -1.0, 2.0])
+    for lib, x in ((ember, ex), (torch, tx)):
+        y = x * 2
+        y.mul_(x)
+        y.add_(3)
+        y.exp_()
+        y.sum().backward()
+    close(ex.grad, tx.grad)
+
+
+def test_inplace_through_view_rebases_base_history():
+    ex, tx = pair(np.arange(6.0).reshape(2, 3) / 5)
+    for lib, x in ((ember, ex), (torch, tx)):
+        y = x * 1
+        v = y[0]
+        v.mul_(3)
+        (y * y).sum().backward()
+    close(ex.grad, tx.grad)
+
+
+def test_long_chain_no_recursion_limit():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0001
+    y.sum().backward()
+    assert abs(x.grad.item() - 1.0001 ** 5000) < 1e-2
+
+
+def test_grad_dtype_matches_input_after_promotion():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor(3.0, dtype=ember.float64, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == ember.float32 and b.grad.dtype == ember.float64
+    assert b.grad.shape == ()
+
+
+def test_grad_fn_names_and_next_functions():
+    ex, tx = pair([1.0, 2.0])
+    for lib, x in ((ember, ex), (torch, tx)):
+        y = (x * 2).exp().sum()
+        names = []
+        fn = y.grad_fn
+        while fn is not None:
+            names.append(type(fn).__name__)
+            nxt = [f for f, _ in fn.next_functions if f is not None]
+            fn = nxt[0] if nxt else None
+        if lib is ember:
+            enames = names
+    assert enames == names
+
+
+def test_leaf_grad_not_aliased_between_leaves():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([1.0, 2.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.zero_()
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_nonleaf_grad_access_warns():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert y.grad is None
