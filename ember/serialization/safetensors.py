@@ -1,0 +1,104 @@
+"""The safetensors format (``save_file``/``load_file``): a JSON header, then raw tensor bytes.
+
+Layout: 8-byte little-endian header length, a UTF-8 JSON object mapping each name to
+``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets relative to the data section),
+optional ``"__metadata__"`` of strings, then the data.  No pickle: nothing can execute on load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import numpy as np
+
+from .. import _backend, _dtype as D
+from .._tensor import Tensor, make
+
+_CODES = {D.float64: "F64", D.float32: "F32", D.float16: "F16", D.bfloat16: "BF16", D.int64: "I64",
+          D.int32: "I32", D.int16: "I16", D.int8: "I8", D.uint8: "U8", D.bool_: "BOOL"}
+_FROM_CODE = {v: k for k, v in _CODES.items()}
+
+
+def _host_bytes(t: Tensor):
+    a = t.detach().numpy(force=True)
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+
+
+def save(tensors: dict, metadata: dict | None = None) -> bytes:
+    """Serialise a ``{name: tensor}`` dict to safetensors bytes."""
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        if not isinstance(t, Tensor):
+            raise TypeError(f"safetensors can only save tensors, got {type(t).__name__} for {name!r}")
+        raw = _host_bytes(t)
+        header[name] = {"dtype": _CODES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + raw.nbytes]}
+        chunks.append(raw)
+        offset += raw.nbytes
+    if metadata:
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            raise ValueError("safetensors metadata must map str to str")
+        header["__metadata__"] = dict(metadata)
+    hb = json.dumps(header, separators=(",", ":")).encode()
+    hb += b" " * (-len(hb) % 8)
+    return struct.pack("<Q", len(hb)) + hb + b"".join(c.tobytes() for c in chunks)
+
+
+def save_file(tensors: dict, filename, metadata: dict | None = None) -> None:
+    """Write ``tensors`` to ``filename`` in safetensors format (atomically)."""
+    data = save(tensors, metadata)
+    tmp = f"{os.fspath(filename)}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, filename)
+
+
+def load(data: bytes, device="cpu") -> dict:
+    """Parse safetensors bytes into ``{name: tensor}``."""
+    return _parse(memoryview(data), device, "<bytes>")[0]
+
+
+def load_file(filename, device="cpu") -> dict:
+    """Read a safetensors file into ``{name: tensor}`` on ``device``."""
+    with open(filename, "rb") as fh:
+        data = fh.read()
+    return _parse(memoryview(bytearray(data)), device, os.fspath(filename))[0]
+
+
+def load_metadata(filename) -> dict:
+    with open(filename, "rb") as fh:
+        data = fh.read()
+    return _parse(memoryview(bytearray(data)), "cpu", os.fspath(filename))[1]
+
+
+def _parse(buf, device, fname):
+    if len(buf) < 8:
+        raise ValueError(f"{fname}: too short to be a safetensors file")
+    (n,) = struct.unpack("<Q", buf[:8])
+    if 8 + n > len(buf):
+        raise ValueError(f"{fname}: header length {n} exceeds the file size {len(buf)}")
+    try:
+        header = json.loads(bytes(buf[8:8 + n]))
+    except ValueError as e:
+        raise ValueError(f"{fname}: invalid safetensors header ({e})") from None
+    meta = header.pop("__metadata__", {}) or {}
+    data = buf[8 + n:]
+    dev = _backend.canonical(device)
+    out = {}
+    for name, info in header.items():
+        dt = _FROM_CODE.get(info.get("dtype"))
+        if dt is None:
+            raise ValueError(f"{fname}: tensor {name!r} has unsupported dtype {info.get('dtype')!r}")
+        b, e = info["data_offsets"]
+        shape = tuple(info["shape"])
+        need = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        if e - b != need or e > len(data) or b < 0:
+            raise ValueError(f"{fname}: tensor {name!r} of shape {list(shape)} needs {need} bytes "
+                             f"but its data_offsets are [{b}, {e}] in a {len(data)}-byte data section")
+        arr = np.frombuffer(data[b:e], dtype=dt.np).reshape(shape)
+        if dev.type != "cpu":
+            arr = _backend.to_device_array(arr, _backend.CPU, dev)
+        out[name] = make(arr, dev)
+    return out, meta
