@@ -250,6 +250,13 @@ def _load_zip(zf: zipfile.ZipFile, fname, map_location, weights_only, mmap_file)
             start = _data_offset(mmap_file, info)
             arr = np.memmap(mmap_file, dtype=np.uint8, mode="c", offset=start, shape=(info.file_size,)) \
                 if info.file_size else np.empty(0, np.uint8)
+        elif info.compress_type == zipfile.ZIP_STORED:   # read straight from the file, no CRC pass
+            arr = np.empty(info.file_size, np.uint8)
+            fp = zf.fp
+            fp.seek(_data_offset_fp(fp, info))
+            got = fp.readinto(memoryview(arr))
+            if got != info.file_size:
+                raise CheckpointError(f"{fname}: storage {key!r} is truncated")
         else:
             arr = np.empty(info.file_size, np.uint8)
             with zf.open(info) as r:
@@ -276,10 +283,17 @@ def _load_zip(zf: zipfile.ZipFile, fname, map_location, weights_only, mmap_file)
 
 def _data_offset(path, info):
     with open(path, "rb") as fh:
-        fh.seek(info.header_offset)
-        h = fh.read(30)
-        n, m = struct.unpack("<HH", h[26:30])
-        return info.header_offset + 30 + n + m
+        return _data_offset_fp(fh, info)
+
+
+def _data_offset_fp(fh, info):
+    """Where a stored record's bytes start: after its local header, name and extra field."""
+    fh.seek(info.header_offset)
+    h = fh.read(30)
+    if len(h) != 30 or h[:4] != b"PK\x03\x04":
+        raise CheckpointError(f"bad local header for record {info.filename!r}")
+    n, m = struct.unpack("<HH", h[26:30])
+    return info.header_offset + 30 + n + m
 
 
 def _load_legacy(f, fname, map_location, weights_only):
