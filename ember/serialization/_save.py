@@ -13,6 +13,7 @@ import pickle
 import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -148,27 +149,73 @@ def _pad_extra(offset, name):
     return struct.pack("<HH", 0x4246, pad) + b"Z" * pad
 
 
+def _records(data_pkl, storages, archive):
+    yield f"{archive}/data.pkl", memoryview(data_pkl)
+    yield f"{archive}/.format_version", memoryview(b"1")
+    yield f"{archive}/.storage_alignment", memoryview(str(ALIGNMENT).encode())
+    yield f"{archive}/byteorder", memoryview(b"little")
+    for ref in storages:
+        a = ref.array
+        if a.dtype.byteorder == ">":
+            a = a.astype(a.dtype.newbyteorder("<"))
+        yield f"{archive}/data/{ref.key}", memoryview(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+    yield f"{archive}/version", memoryview(b"3\n")
+    yield f"{archive}/.data/serialization_id", memoryview(os.urandom(20).hex().encode())
+
+
+_DOS_DATE = (0 << 9) | (1 << 5) | 1     # 1980-01-01, the date torch's writer uses too
+_SMALL = 1 << 31                         # above this a record needs zip64: use zipfile
+
+
+def _write_zip_fast(fh, records):
+    """Stored (uncompressed) zip, CRCs computed on a second thread while the data is written.
+
+    Local headers are written with a zero CRC and patched once the checksums are known.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    entries = []
+    with ThreadPoolExecutor(1) as pool:
+        for name, payload in records:
+            bname = name.encode()
+            pos = fh.tell()
+            extra = _pad_extra(pos, name)
+            crc = pool.submit(zlib.crc32, payload)
+            fh.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, _DOS_DATE, 0,
+                                 payload.nbytes, payload.nbytes, len(bname), len(extra)))
+            fh.write(bname)
+            fh.write(extra)
+            fh.write(payload)
+            entries.append((bname, pos, payload.nbytes, extra, crc))
+        entries = [(n, p, s, e, c.result()) for n, p, s, e, c in entries]
+    end = fh.tell()
+    for bname, pos, size, extra, crc in entries:
+        fh.seek(pos + 14)
+        fh.write(struct.pack("<I", crc))
+    fh.seek(end)
+    cd_start = end
+    for bname, pos, size, extra, crc in entries:
+        fh.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, _DOS_DATE, crc,
+                             size, size, len(bname), 0, 0, 0, 0, 0, pos))
+        fh.write(bname)
+    cd_size = fh.tell() - cd_start
+    fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), cd_size,
+                         cd_start, 0))
+
+
 def _write_zip(fileobj, data_pkl, storages, archive):
+    records = list(_records(data_pkl, storages, archive))
+    seekable = getattr(fileobj, "seekable", lambda: False)()
+    if seekable and sum(r.nbytes for _, r in records) < _SMALL and len(records) < 0xFFFF:
+        _write_zip_fast(fileobj, records)
+        return
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        def record(name, payload):
-            info = zipfile.ZipInfo(f"{archive}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+        for name, payload in records:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_STORED
-            pos = zf.fp.tell() if hasattr(zf.fp, "tell") else 0
-            info.extra = _pad_extra(pos, info.filename)
-            info.file_size = len(payload) if not isinstance(payload, memoryview) else payload.nbytes
-            with zf.open(info, "w", force_zip64=info.file_size > 0x7FFFFFFF) as w:
+            info.extra = _pad_extra(zf.fp.tell() if seekable else 0, name)
+            info.file_size = payload.nbytes
+            with zf.open(info, "w", force_zip64=payload.nbytes > 0x7FFFFFFF) as w:
                 w.write(payload)
-        record("data.pkl", data_pkl)
-        record(".format_version", b"1")
-        record(".storage_alignment", str(ALIGNMENT).encode())
-        record("byteorder", b"little")
-        for ref in storages:
-            a = ref.array
-            if a.dtype.byteorder == ">":
-                a = a.astype(a.dtype.newbyteorder("<"))
-            record(f"data/{ref.key}", memoryview(np.ascontiguousarray(a).reshape(-1).view(np.uint8)))
-        record("version", b"3\n")
-        record(".data/serialization_id", os.urandom(20).hex().encode())
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
