@@ -44,7 +44,11 @@ class Node:
     _backward = None
     _saved = ()
     _in_meta = ()
+    _out_meta = None          # (shape, dtype) per output, for multi-output nodes
     _materialize = True
+    _tensor_hooks = None      # {output_nr: [hook(grad)]} from Tensor.register_hook
+    _pre_hooks_node = ()
+    _post_hooks = ()
 
     def name(self) -> str:
         return type(self).__name__

@@ -84,39 +84,39 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         for k, t in enumerate(inputs):
             e = edge(t)
             if e is None:
-                if accumulate:
-                    raise RuntimeError("One of the differentiated Tensors does not require grad")
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(e, []).append(k)
-    # dependency counts over the reachable graph
+    # dependency counts over the reachable graph (iterative: no recursion limit on deep graphs)
     deps = {}
-    parents = {}
-    seen = set()
-    stack = [n for n, _ in roots]
-    for n in stack:
-        seen.add(n)
+    parents = {} if inputs is not None else None
+    stack = []
+    for n, _ in roots:
+        if n not in deps:
+            deps[n] = 0
+            stack.append(n)
     while stack:
         node = stack.pop()
         for e in node._edges:
             if e is None:
                 continue
             n = e[0]
-            deps[n] = deps.get(n, 0) + 1
-            if inputs is not None:
-                parents.setdefault(n, []).append(node)
-            if n not in seen:
-                seen.add(n)
+            c = deps.get(n)
+            if c is None:
+                deps[n] = 1
                 stack.append(n)
+            else:
+                deps[n] = c + 1
+            if parents is not None:
+                parents.setdefault(n, []).append(node)
     needed = None
     if inputs is not None:      # run only nodes that lead to a requested input
         needed = set()
         todo = [n for n, _ in capture]
         while todo:
             n = todo.pop()
-            if n in needed:
-                continue
-            needed.add(n)
-            todo.extend(parents.get(n, ()))
+            if n not in needed:
+                needed.add(n)
+                todo.extend(parents.get(n, ()))
     results = [None] * (len(inputs) if inputs is not None else 0)
     buffers = {}
     for (n, nr), g in zip(roots, grads):
@@ -124,7 +124,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         if buf is None:
             buf = buffers[n] = [None] * _n_outputs(n)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    ready = [n for n in buffers if deps[n] == 0]
     prev_enabled = state.enabled
     state.enabled = bool(create_graph)
     given = {id(g._data) for g in grads}
@@ -132,15 +132,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             node = ready.pop()
             buf = buffers.pop(node)
-            hooks = node.__dict__.get("_tensor_hooks")
-            if hooks:
-                for nr, fns in hooks.items():
+            if node._tensor_hooks:
+                for nr, fns in node._tensor_hooks.items():
                     for fn in list(fns):
                         if buf[nr] is not None:
                             r = fn(buf[nr])
                             if r is not None:
                                 buf[nr] = r
-            for fn in node.__dict__.get("_pre_hooks_node", ()):
+            for fn in node._pre_hooks_node:
                 r = fn(tuple(buf))
                 if r is not None:
                     buf = list(r)
@@ -152,64 +151,80 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if accumulate and (inputs is None or (node, 0) in capture) and buf[0] is not None:
                     _accumulate(node.variable, buf[0], create_graph, given)
                 continue
-            if needed is not None and node not in needed:
-                continue
-            if not accumulate and all(e is None or e[0] not in needed for e in node._edges):
-                continue
-            out_grads = _call(node, buf)
-            for fn in node.__dict__.get("_post_hooks", ()):
-                r = fn(out_grads, tuple(buf))
-                if r is not None:
-                    out_grads = tuple(r)
-            if not retain_graph:
-                node.release()
-            for i, (e, g) in enumerate(zip(node._edges, out_grads)):
+            edges = node._edges
+            if needed is not None and (node not in needed or not accumulate and all(
+                    e is None or e[0] not in needed for e in edges)):
+                out_grads = ()
+            else:
+                out_grads = _call(node, buf)
+                for fn in node._post_hooks:
+                    r = fn(out_grads, tuple(buf))
+                    if r is not None:
+                        out_grads = tuple(r)
+                if not retain_graph:
+                    node.release()
+            meta = node._in_meta
+            for i, e in enumerate(edges):
                 if e is None:
                     continue
                 n, nr = e
+                g = out_grads[i] if i < len(out_grads) else None
                 if g is not None:
-                    g = _validate(node, i, g, node._in_meta[i])
+                    m = meta[i]
+                    d = g._data
+                    if d.shape != m[0] or d.dtype != m[1]:
+                        g = _validate(node, i, g, m)
                     b = buffers.get(n)
                     if b is None:
                         b = buffers[n] = [None] * _n_outputs(n)
                     b[nr] = g if b[nr] is None else b[nr] + g
-                d = deps[n] - 1
-                deps[n] = d
-                if d == 0:
+                c = deps[n] - 1
+                deps[n] = c
+                if c == 0:
                     if n not in buffers:
                         buffers[n] = [None] * _n_outputs(n)
                     ready.append(n)
     finally:
         state.enabled = prev_enabled
     if inputs is not None and not accumulate:
-        if not allow_unused:
-            for k, r in enumerate(results):
-                if r is None:
-                    raise RuntimeError(
-                        "One of the differentiated Tensors appears to not have been used in the graph. "
-                        "Set allow_unused=True if this is the desired behavior.")
+        if not allow_unused and any(r is None for r in results):
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     if inputs is not None:
-        for t, k in zip(inputs, range(len(inputs))):
+        for k, t in enumerate(inputs):
             if t.grad_fn is not None and results[k] is not None:
                 _accumulate(t, results[k], create_graph, given)
     return None
 
 
 def _n_outputs(node):
-    meta = node.__dict__.get("_out_meta")
+    meta = node._out_meta
     return len(meta) if meta else 1
 
 
 def _call(node, buf):
-    if any(g is None for g in buf):
-        if node._materialize:
-            meta = node.__dict__.get("_out_meta") or ()
-            xp = node.xp
-            buf = [make(xp.zeros(m[0], dtype=m[1]), _device_of(node)) if g is None else g
-                   for g, m in zip(buf, meta)] if meta else buf
-    out = node._backward(node, *buf)
-    if not isinstance(out, tuple):
+    """Run a node's backward on its output gradients (None ones materialised as zeros)."""
+    if len(buf) == 1:
+        g = buf[0]
+        if g is None:
+            if not node._materialize:
+                out = node._backward(node, None)
+                return out if type(out) is tuple else (out,)
+            return ()
+        out = node._backward(node, g)
+    else:
+        if any(g is None for g in buf):
+            if all(g is None for g in buf) and node._materialize:
+                return ()
+            if node._materialize:
+                dev = _device_of(node)
+                xp = node.xp
+                buf = [make(xp.zeros(m[0], dtype=m[1]), dev) if g is None else g
+                       for g, m in zip(buf, node._out_meta)]
+        out = node._backward(node, *buf)
+    if type(out) is not tuple:
         out = (out,)
     n = len(node._edges)
     if len(out) != n:
