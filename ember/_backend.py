@@ -16,7 +16,7 @@ _cuda_standin = False
 class Device:
     """``ember.device('cuda:0')``: a device type and optional index, as ``torch.device``."""
 
-    __slots__ = ("type", "index", "_key")
+    __slots__ = ("type", "index", "_key", "xp")
 
     def __new__(cls, type, index=None):  # noqa: A002 - torch's parameter name
         if isinstance(type, Device):
@@ -45,17 +45,10 @@ class Device:
         if dev is None:
             dev = object.__new__(cls)
             dev.type, dev.index, dev._key = s, index, key
+            # ``xp``: the array module holding this device's arrays (a plain attribute: every op reads it)
+            dev.xp = np if s == "cpu" else (_cuda_module or _LazyCuda()) if s == "cuda" else _NoArrays(s)
             _CACHE[key] = dev
         return dev
-
-    @property
-    def xp(self):
-        """The array module holding this device's arrays."""
-        if self.type == "cpu":
-            return np
-        if self.type == "cuda":
-            return cuda_module()
-        raise RuntimeError(f"no array module for device type {self.type!r}")
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -75,6 +68,29 @@ class Device:
 
     def __reduce__(self):
         return (Device, (self.type, self.index))
+
+
+class _LazyCuda:
+    """Stands for CuPy until first use; resolves it (or raises the clear error) on access."""
+
+    def __getattr__(self, name):
+        return getattr(cuda_module(), name)
+
+
+class _NoArrays:
+    def __init__(self, type_):
+        self._type = type_
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"no array module for device type {self._type!r}")
+
+
+def _set_cuda_module(mod):
+    global _cuda_module
+    _cuda_module = mod
+    for (t, _), dev in _CACHE.items():
+        if t == "cuda":
+            dev.xp = mod if mod is not None else _LazyCuda()
 
 
 _CACHE: dict = {}
@@ -115,7 +131,7 @@ def cuda_module():
                 "(pip install 'ember[cuda]') and a GPU") from None
         except Exception as e:  # CuPy present but no usable driver/GPU
             raise RuntimeError(f"CUDA is not available: {e}") from None
-        _cuda_module = cupy
+        _set_cuda_module(cupy)
     return _cuda_module
 
 
@@ -137,9 +153,9 @@ def cuda_device_count() -> int:
 
 def use_standin_cuda(enable: bool = True) -> None:
     """Back ``cuda`` with NumPy, so device plumbing can be tested without a GPU."""
-    global _cuda_module, _cuda_standin
+    global _cuda_standin
     _cuda_standin = enable
-    _cuda_module = np if enable else None
+    _set_cuda_module(np if enable else None)
 
 
 def to_device_array(arr, src: Device, dst: Device):

@@ -41,6 +41,8 @@ class SavedReleased:
 class Node:
     """A recorded op application (``grad_fn``); also the ``ctx`` its forward and backward see."""
 
+    __slots__ = ("xp", "device", "_edges", "__dict__", "__weakref__")
+
     _backward = None
     _saved = ()
     _in_meta = ()
@@ -52,6 +54,11 @@ class Node:
 
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def needs_input_grad(self):
+        """Per input: does it need a gradient (is there somewhere to send it)?"""
+        return tuple([e is not None for e in self._edges])
 
     @property
     def next_functions(self):
@@ -113,6 +120,8 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.variable = variable
+        self.device = variable._device
+        self.xp = variable._device.xp
         self._edges = ()
         self._in_meta = ((variable._data.shape, variable._data.dtype),)
 
@@ -223,18 +232,16 @@ def apply(op, inputs, args=(), kw=None, target=None):
     same_dtype = None           # the one dtype all tensor inputs share, or False
     has_scalar = False
     for x in inputs:
-        if isinstance(x, Tensor):
+        if type(x) is Tensor or isinstance(x, Tensor):
             a = x._data
             d = x._device
-            if dev is not d and dev is not None:
-                dev = _mixed_device(dev, d, x, inputs)
-            elif dev is None:
-                dev = d
+            if dev is not d:
+                dev = d if dev is None else _mixed_device(dev, d, x, inputs)
             if x._requires_grad:
                 req = True
             if same_dtype is None:
                 same_dtype = a.dtype
-            elif same_dtype is not False and same_dtype != a.dtype:
+            elif same_dtype is not a.dtype and same_dtype is not False and same_dtype != a.dtype:
                 same_dtype = False
             arrays.append(a)
         elif op.promote is None:
@@ -247,7 +254,6 @@ def apply(op, inputs, args=(), kw=None, target=None):
             arrays.append(x)
     if dev is None:
         dev = _CPU
-    xp = dev.xp
     promote = op.promote
     if promote is not None and (same_dtype is False or has_scalar or
                                 (promote == "float" and same_dtype is not None and same_dtype.kind in "biu")):
@@ -259,9 +265,14 @@ def apply(op, inputs, args=(), kw=None, target=None):
                 if inputs[i]._device is not dev:
                     arrays[i] = _backend_move(arrays[i], inputs[i]._device, dev)
     ctx = op.node_cls()
-    ctx.xp = xp
+    ctx.xp = xp = dev.xp
     ctx.device = dev
-    out = op.forward(ctx, *arrays, *args, **kw) if kw else op.forward(ctx, *arrays, *args)
+    if kw:
+        out = op.forward(ctx, *arrays, *args, **kw)
+    elif args:
+        out = op.forward(ctx, *arrays, *args)
+    else:
+        out = op.forward(ctx, *arrays)
     record = req and op.differentiable and _grad_state.enabled
     if target is not None:
         return _write_inplace(op, ctx, target, inputs, arrays, out, record)
@@ -307,12 +318,12 @@ def _shares(out, src):
     return b is not None and (b is src or b is src.base or src.base is not None and b is src.base)
 
 
-def _record(op, ctx, inputs, arrays, out_arrays, outs):
+def _record(op, ctx, inputs, arrays, out_arrays, outs, _Tensor=Tensor):
     """Make ``ctx`` the ``grad_fn`` of ``outs``: edges to the inputs' histories, input metadata."""
     edges = []
     meta = []
     for x in inputs:
-        if isinstance(x, Tensor):
+        if isinstance(x, _Tensor):
             fn = x.grad_fn
             if fn is not None:
                 edges.append((fn, x._output_nr))
@@ -328,20 +339,23 @@ def _record(op, ctx, inputs, arrays, out_arrays, outs):
         else:
             edges.append(None)
             meta.append(None)
-    ctx._edges = edges = tuple(edges)
-    ctx._in_meta = tuple(meta)
-    ctx.needs_input_grad = tuple([e is not None for e in edges])
+    ctx._edges = edges
+    ctx._in_meta = meta
     d = ctx.__dict__
     if "_to_save" in d:
         ctx._saved = _resolve_saved(d.pop("_to_save"), inputs, arrays, out_arrays, outs)
-    if len(outs) > 1:
-        ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
+    if len(outs) == 1:
+        o = outs[0]
+        if o._data.dtype.kind in "fc" and not op.nondiff_outputs:
+            o.grad_fn = ctx
+            o._requires_grad = True
+        return
+    ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
     nondiff = op.nondiff_outputs
     for i, o in enumerate(outs):
-        if i in nondiff or o._data.dtype.kind not in "fc":
-            continue
-        o.grad_fn = ctx
-        o._requires_grad = True
+        if i not in nondiff and o._data.dtype.kind in "fc":
+            o.grad_fn = ctx
+            o._requires_grad = True
 
 
 def _resolve_saved(items, inputs, arrays, out_arrays, outs):

@@ -82,9 +82,8 @@ class CopySlices(Node):
         self.fn = fn
         self.base_geom = _geometry(base)
         self.view_geom = _geometry(view)
-        self._edges = (edge(base),) + fn._edges[1:]
-        self._in_meta = ((base._data.shape, base._data.dtype),) + fn._in_meta[1:]
-        self.needs_input_grad = (self._edges[0] is not None,) + fn.needs_input_grad[1:]
+        self._edges = (edge(base), *fn._edges[1:])
+        self._in_meta = ((base._data.shape, base._data.dtype), *fn._in_meta[1:])
         self.xp = fn.xp
 
     @staticmethod
@@ -132,7 +131,6 @@ def rebase_view_history(view: Tensor, base: Tensor, fn: Node) -> None:
     ctx.in_geom = _geometry(base)
     ctx._edges = ((node, 0),)
     ctx._in_meta = ((base._data.shape, base._data.dtype),)
-    ctx.needs_input_grad = (True,)
     view.grad_fn = ctx
     view._output_nr = 0
     view._requires_grad = True

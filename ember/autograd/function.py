@@ -11,6 +11,8 @@ from .._ops._registry import Node, edge
 class FunctionCtx(Node):
     """The ``ctx`` of a custom Function; becomes the output's ``grad_fn``."""
 
+    needs_input_grad = ()   # set per call (shadows Node's derived property)
+
     def save_for_backward(self, *tensors):
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
