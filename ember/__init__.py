@@ -16,6 +16,11 @@ from . import autograd
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import cuda
+from . import serialization
+from .serialization import load, save
+from . import hub
+from ._printing import get_printoptions, set_printoptions
+from ._dlpack import from_dlpack
 
 globals().update(_PUBLIC)
 

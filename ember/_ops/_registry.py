@@ -32,6 +32,7 @@ OPS: dict = {}          # name -> Op, the derivatives table
 _SCALARS = (int, float, bool, complex)
 _ndarray = _np.ndarray
 _np_scalar = _np.generic
+_NATIVE_FLOATS = (_np.float16, _np.float32, _np.float64, _np.complex64, _np.complex128)
 
 
 class SavedReleased:
@@ -162,7 +163,8 @@ def _camel(name: str) -> str:
 class Op:
     """One op: forward on arrays, backward on Tensors, and how to bind it."""
 
-    def __init__(self, name, forward, nin, promote, differentiable, nondiff_outputs, view):
+    def __init__(self, name, forward, nin, promote, differentiable, nondiff_outputs, view,
+                 node_name=None):
         self.name = name
         self.forward = forward
         self.nin = nin
@@ -170,7 +172,7 @@ class Op:
         self.differentiable = differentiable
         self.nondiff_outputs = nondiff_outputs
         self.view = view
-        self.node_cls = type(f"{_camel(name)}Backward0", (Node,), {"_op": self})
+        self.node_cls = type(node_name or f"{_camel(name)}Backward0", (Node,), {"_op": self})
         OPS[name] = self
 
     def backward(self, fn):
@@ -185,10 +187,15 @@ class Op:
         return f"<ember op {self.name}>"
 
 
-def defop(name, *, nin=1, promote=None, differentiable=True, nondiff_outputs=(), view=False):
-    """Declare an op from its forward ``f(ctx, *arrays, *params, **kw)``; returns the Op."""
+def defop(name, *, nin=1, promote=None, differentiable=True, nondiff_outputs=(), view=False,
+          node_name=None):
+    """Declare an op from its forward ``f(ctx, *arrays, *params, **kw)``; returns the Op.
+
+    ``node_name`` overrides the ``grad_fn`` class name (default ``<Name>Backward0``) where
+    torch's differs.
+    """
     def deco(forward):
-        return Op(name, forward, nin, promote, differentiable, nondiff_outputs, view)
+        return Op(name, forward, nin, promote, differentiable, nondiff_outputs, view, node_name)
     return deco
 
 
@@ -258,21 +265,32 @@ def apply(op, inputs, args=(), kw=None, target=None):
     if promote is not None and (same_dtype is False or has_scalar or
                                 (promote == "float" and same_dtype is not None and same_dtype.kind in "biu")):
         npdt = compute_dtype(inputs, promote).np
+        # NumPy treats Python scalars as weak only for its own dtypes, and refuses ints out of
+        # range; torch wraps them: make such scalars arrays of the compute dtype
+        cast_scalars = has_scalar and (npdt.kind in "biu" or npdt.type not in _NATIVE_FLOATS)
         for i, a in enumerate(arrays):
-            if a is not None and not isinstance(a, _SCALARS):
-                if a.dtype != npdt:
-                    arrays[i] = a.astype(npdt)
-                if inputs[i]._device is not dev:
-                    arrays[i] = _backend_move(arrays[i], inputs[i]._device, dev)
+            if a is None:
+                continue
+            if isinstance(a, _SCALARS):
+                if cast_scalars and not (npdt.kind in "iu" and isinstance(a, float)):
+                    arrays[i] = dev.xp.asarray(_np.array(a).astype(npdt))
+                continue
+            if a.dtype != npdt:
+                arrays[i] = a.astype(npdt)
+            if inputs[i]._device is not dev:
+                arrays[i] = _backend_move(arrays[i], inputs[i]._device, dev)
     ctx = op.node_cls()
     ctx.xp = xp = dev.xp
     ctx.device = dev
-    if kw:
-        out = op.forward(ctx, *arrays, *args, **kw)
-    elif args:
-        out = op.forward(ctx, *arrays, *args)
-    else:
-        out = op.forward(ctx, *arrays)
+    try:
+        if kw:
+            out = op.forward(ctx, *arrays, *args, **kw)
+        elif args:
+            out = op.forward(ctx, *arrays, *args)
+        else:
+            out = op.forward(ctx, *arrays)
+    except ValueError as e:
+        raise _broadcast_error(arrays, e) from None
     record = req and op.differentiable and _grad_state.enabled
     if target is not None:
         return _write_inplace(op, ctx, target, inputs, arrays, out, record)
@@ -296,6 +314,20 @@ def apply(op, inputs, args=(), kw=None, target=None):
     if record:
         _record(op, ctx, inputs, arrays, (out,), (t,))
     return t
+
+
+def _broadcast_error(arrays, err):
+    """torch's RuntimeError for operands whose shapes do not broadcast (else the original error)."""
+    shapes = [a.shape for a in arrays if hasattr(a, "shape")]
+    if len(shapes) >= 2 and "broadcast" in str(err):
+        a, b = shapes[0], shapes[1]
+        for i in range(1, max(len(a), len(b)) + 1):
+            x = a[-i] if i <= len(a) else 1
+            y = b[-i] if i <= len(b) else 1
+            if x != y and x != 1 and y != 1:
+                return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                                    f"at non-singleton dimension {max(len(a), len(b)) - i}")
+    return err
 
 
 def _mixed_device(dev, d, x, inputs):
