@@ -26,7 +26,7 @@ import numpy as _np
 from .._backend import Device
 from .._dtype import _FROM_NP, get_default_dtype, result_type_from, scalar_dtype
 from .._grad_state import state as _grad_state
-from .._tensor import Tensor, make
+from .._tensor import Tensor, _new, make
 
 OPS: dict = {}          # name -> Op, the derivatives table
 _SCALARS = (int, float, bool, complex)
@@ -52,6 +52,7 @@ class Node:
     _tensor_hooks = None      # {output_nr: [hook(grad)]} from Tensor.register_hook
     _pre_hooks_node = ()
     _post_hooks = ()
+    _hooked = False           # any of the above registered (one check on the engine's hot path)
 
     def name(self) -> str:
         return type(self).__name__
@@ -101,10 +102,12 @@ class Node:
         self._materialize = bool(value)
 
     def register_hook(self, fn):
+        self._hooked = True
         self.__dict__.setdefault("_post_hooks", []).append(fn)
         return _RemovableHandle(self._post_hooks, fn)
 
     def register_prehook(self, fn):
+        self._hooked = True
         self.__dict__.setdefault("_pre_hooks_node", []).append(fn)
         return _RemovableHandle(self._pre_hooks_node, fn)
 
@@ -181,6 +184,10 @@ class Op:
 
     def __call__(self, *args, **kw):
         nin = self.nin
+        if nin == 1 and args:
+            return apply_unary(self, args[0], args[1:], kw)
+        if nin == 2 and len(args) == 2 and self.promote is not None:
+            return apply_binary(self, args[0], args[1], kw)
         return apply(self, args[:nin], args[nin:], kw)
 
     def __repr__(self):
@@ -295,16 +302,18 @@ def apply(op, inputs, args=(), kw=None, target=None):
     if target is not None:
         return _write_inplace(op, ctx, target, inputs, arrays, out, record)
     if type(out) is tuple:
-        outs = tuple(make(o if type(o) is _ndarray or not isinstance(o, _np_scalar) else xp.asarray(o), dev)
-                     for o in out)
-        for i, o in enumerate(outs):
-            o._output_nr = i
-        if record:
-            _record(op, ctx, inputs, arrays, out, outs)
-        return outs
+        return _wrap_tuple(op, ctx, inputs, arrays, out, dev, record)
+    return _wrap_single(op, ctx, inputs, arrays, out, dev, record)
+
+
+def _wrap_single(op, ctx, inputs, arrays, out, dev, record):
+    """Wrap a forward's single array result as a Tensor (view bookkeeping, autograd record)."""
     if type(out) is not _ndarray and isinstance(out, _np_scalar):
-        out = xp.asarray(out)
-    t = make(out, dev)
+        out = dev.xp.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._device = dev
+    t._version = [0]
     if op.view:
         src = inputs[0]
         if src._data is out or _shares(out, src._data):
@@ -314,6 +323,60 @@ def apply(op, inputs, args=(), kw=None, target=None):
     if record:
         _record(op, ctx, inputs, arrays, (out,), (t,))
     return t
+
+
+def apply_unary(op, x, args, kw):
+    """``apply`` for one Tensor input and no in-place target: the common case, kept short."""
+    if type(x) is not Tensor or (op.promote == "float" and x._data.dtype.kind in "biu"):
+        return apply(op, (x,), args, kw)
+    dev = x._device
+    ctx = op.node_cls()
+    ctx.xp = dev.xp
+    ctx.device = dev
+    a = x._data
+    if kw:
+        out = op.forward(ctx, a, *args, **kw)
+    elif args:
+        out = op.forward(ctx, a, *args)
+    else:
+        out = op.forward(ctx, a)
+    if type(out) is tuple:
+        return _wrap_tuple(op, ctx, (x,), [a], out, dev,
+                           x._requires_grad and op.differentiable and _grad_state.enabled)
+    return _wrap_single(op, ctx, (x,), (a,), out, dev,
+                        x._requires_grad and op.differentiable and _grad_state.enabled)
+
+
+def apply_binary(op, x, y, kw=None):
+    """``apply`` for two same-dtype, same-device Tensors (the arithmetic hot path); else ``apply``."""
+    if type(y) is not Tensor or type(x) is not Tensor:
+        return apply(op, (x, y), (), kw)
+    a = x._data
+    b = y._data
+    dev = x._device
+    if y._device is not dev or (a.dtype is not b.dtype and a.dtype != b.dtype) or (
+            op.promote == "float" and a.dtype.kind in "biu"):
+        return apply(op, (x, y), (), kw)
+    ctx = op.node_cls()
+    ctx.xp = dev.xp
+    ctx.device = dev
+    try:
+        out = op.forward(ctx, a, b, **kw) if kw else op.forward(ctx, a, b)
+    except ValueError as e:
+        raise _broadcast_error((a, b), e) from None
+    return _wrap_single(op, ctx, (x, y), (a, b), out, dev,
+                        (x._requires_grad or y._requires_grad) and op.differentiable and _grad_state.enabled)
+
+
+def _wrap_tuple(op, ctx, inputs, arrays, out, dev, record):
+    xp = dev.xp
+    outs = tuple(make(o if type(o) is _ndarray or not isinstance(o, _np_scalar) else xp.asarray(o), dev)
+                 for o in out)
+    for i, o in enumerate(outs):
+        o._output_nr = i
+    if record:
+        _record(op, ctx, inputs, arrays, out, outs)
+    return outs
 
 
 def _broadcast_error(arrays, err):
@@ -486,8 +549,17 @@ def bind(op, name=None, *, function=True, method=True, inplace=False, namespace=
     name = name or op.name
     nin = op.nin
     if method:
-        def meth(self, *args, **kw):
-            return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw)
+        if nin == 1:
+            def meth(self, *args, **kw):
+                return apply_unary(op, self, args, kw)
+        elif nin == 2 and op.promote is not None:
+            def meth(self, *args, **kw):
+                if len(args) == 1:
+                    return apply_binary(op, self, args[0], kw)
+                return apply(op, (self,) + args[:1], args[1:], kw)
+        else:
+            def meth(self, *args, **kw):
+                return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw)
         meth.__name__ = name
         setattr(Tensor, name, meth)
     if inplace:

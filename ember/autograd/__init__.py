@@ -69,6 +69,7 @@ def _register_hook(self, hook):
             self._hooks = []
         self._hooks.append(hook)
         return _RemovableHandle(self._hooks, hook)
+    self.grad_fn._hooked = True
     hooks = self.grad_fn.__dict__.setdefault("_tensor_hooks", {})
     lst = hooks.setdefault(self._output_nr, [])
     lst.append(hook)
@@ -93,6 +94,7 @@ def _retain_grad(self):
             else:
                 t._grad = t._grad + g
     fn = self.grad_fn
+    fn._hooked = True
     hooks = fn.__dict__.setdefault("_tensor_hooks", {})
     hooks.setdefault(self._output_nr, []).append(hook)
 

@@ -132,17 +132,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             node = ready.pop()
             buf = buffers.pop(node)
-            if node._tensor_hooks:
-                for nr, fns in node._tensor_hooks.items():
-                    for fn in list(fns):
-                        if buf[nr] is not None:
-                            r = fn(buf[nr])
-                            if r is not None:
-                                buf[nr] = r
-            for fn in node._pre_hooks_node:
-                r = fn(tuple(buf))
-                if r is not None:
-                    buf = list(r)
+            if node._hooked:
+                buf = _run_pre_hooks(node, buf)
             if capture:
                 for nr in range(len(buf)):
                     for k in capture.get((node, nr), ()):
@@ -156,34 +147,44 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     e is None or e[0] not in needed for e in edges)):
                 out_grads = ()
             else:
-                out_grads = _call(node, buf)
-                for fn in node._post_hooks:
-                    r = fn(out_grads, tuple(buf))
-                    if r is not None:
-                        out_grads = tuple(r)
-                if not retain_graph:
+                g = buf[0]
+                if len(buf) == 1 and g is not None:
+                    out_grads = node._backward(node, g)
+                    if type(out_grads) is not tuple:
+                        out_grads = (out_grads,)
+                    if len(out_grads) != len(edges):
+                        out_grads = _check_count(node, out_grads)
+                else:
+                    out_grads = _call(node, buf)
+                if node._hooked:
+                    for fn in node._post_hooks:
+                        r = fn(out_grads, tuple(buf))
+                        if r is not None:
+                            out_grads = tuple(r)
+                if not retain_graph and node._saved:
                     node.release()
-            meta = node._in_meta
-            for i, e in enumerate(edges):
-                if e is None:
-                    continue
-                n, nr = e
-                g = out_grads[i] if i < len(out_grads) else None
-                if g is not None:
-                    m = meta[i]
-                    d = g._data
-                    if d.shape != m[0] or d.dtype != m[1]:
-                        g = _validate(node, i, g, m)
-                    b = buffers.get(n)
-                    if b is None:
-                        b = buffers[n] = [None] * _n_outputs(n)
-                    b[nr] = g if b[nr] is None else b[nr] + g
-                c = deps[n] - 1
-                deps[n] = c
-                if c == 0:
-                    if n not in buffers:
-                        buffers[n] = [None] * _n_outputs(n)
-                    ready.append(n)
+            n_out = len(out_grads)
+            i = 0
+            for e in edges:
+                if e is not None:
+                    n, nr = e
+                    g = out_grads[i] if i < n_out else None
+                    if g is not None:
+                        m = node._in_meta[i]
+                        d = g._data
+                        if d.shape != m[0] or d.dtype != m[1]:
+                            g = _validate(node, i, g, m)
+                        b = buffers.get(n)
+                        if b is None:
+                            b = buffers[n] = [None] * _n_outputs(n)
+                        b[nr] = g if b[nr] is None else b[nr] + g
+                    c = deps[n] - 1
+                    deps[n] = c
+                    if c == 0:
+                        if n not in buffers:
+                            buffers[n] = [None] * _n_outputs(n)
+                        ready.append(n)
+                i += 1
     finally:
         state.enabled = prev_enabled
     if inputs is not None and not accumulate:
@@ -197,6 +198,30 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if t.grad_fn is not None and results[k] is not None:
                 _accumulate(t, results[k], create_graph, given)
     return None
+
+
+def _run_pre_hooks(node, buf):
+    """Tensor hooks (per output) then node pre-hooks; each may replace the gradient."""
+    if node._tensor_hooks:
+        for nr, fns in node._tensor_hooks.items():
+            for fn in list(fns):
+                if buf[nr] is not None:
+                    r = fn(buf[nr])
+                    if r is not None:
+                        buf[nr] = r
+    for fn in node._pre_hooks_node:
+        r = fn(tuple(buf))
+        if r is not None:
+            buf = list(r)
+    return buf
+
+
+def _check_count(node, out):
+    n = len(node._edges)
+    if len(out) > n and all(g is None for g in out[n:]):
+        return out[:n]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n}, got {len(out)})")
 
 
 def _n_outputs(node):
@@ -226,13 +251,8 @@ def _call(node, buf):
         out = node._backward(node, *buf)
     if type(out) is not tuple:
         out = (out,)
-    n = len(node._edges)
-    if len(out) != n:
-        if len(out) > n and all(g is None for g in out[n:]):
-            out = out[:n]
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(out)})")
+    if len(out) != len(node._edges):
+        out = _check_count(node, out)
     return out
 
 
