@@ -7,7 +7,7 @@ by the engine, so each backward below returns full-shape gradients.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ._registry import apply, bind, check_inplace_allowed, defop
+from ._registry import apply, apply_binary, bind, check_inplace_allowed, defop
 
 PUBLIC = {}
 
@@ -181,6 +181,8 @@ Tensor.subtract_, Tensor.multiply_, Tensor.negative_ = Tensor.sub_, Tensor.mul_,
 # ---- Python operators --------------------------------------------------------------------------
 def _binary_dunders(name, op, reflect=True, inplace=True):
     def fwd(self, other):
+        if type(other) is Tensor:
+            return apply_binary(op, self, other)
         if not isinstance(other, (Tensor, int, float, bool, complex)):
             return NotImplemented
         return apply(op, (self, other))
