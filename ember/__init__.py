@@ -21,8 +21,13 @@ from .serialization import load, save
 from . import hub
 from ._printing import get_printoptions, set_printoptions
 from ._dlpack import from_dlpack
+from . import linalg
+from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: F401
+                      seed, set_rng_state)
 
 globals().update(_PUBLIC)
+
+from . import nn, optim  # noqa: E402  (torch.nn / torch.optim are importable attributes)
 
 _np.seterr(all="ignore")  # torch is silent on inf/nan results; NumPy would warn
 

@@ -195,12 +195,6 @@ class Tensor:
         self._data = value._data
         self._device = value._device
 
-    def retain_grad(self) -> None:
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None:
-            self._retains_grad = True
-
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad

@@ -4,7 +4,10 @@
 """
 from importlib import import_module
 
-_FAMILIES = ("creation", "pointwise", "reduction", "shape", "conversion", "views")
+_FAMILIES = ("creation", "pointwise", "reduction", "shape", "conversion", "views", "indexing", "nn_misc", "nn_conv", "activation")
+_FAMILIES += ("linalg", "random")
+_FAMILIES += ("nn_pool", "nn_norm", "nn_loss")
+_FAMILIES += ("sorting",)
 PUBLIC = {}
 for _fam in _FAMILIES:
     _m = import_module(f"{__name__}.{_fam}")

@@ -50,6 +50,7 @@ class Node:
     _out_meta = None          # (shape, dtype) per output, for multi-output nodes
     _materialize = True
     _tensor_hooks = None      # {output_nr: [hook(grad)]} from Tensor.register_hook
+    _retain_hooks = None      # {output_nr: hook(grad)} from Tensor.retain_grad (run last)
     _pre_hooks_node = ()
     _post_hooks = ()
     _hooked = False           # any of the above registered (one check on the engine's hot path)

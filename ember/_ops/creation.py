@@ -1,6 +1,10 @@
 """Tensor construction: ``tensor``, ``as_tensor``, ``from_numpy`` and the factories."""
 from __future__ import annotations
 
+import builtins
+import math
+import warnings
+
 import numpy as np
 
 from .. import _backend
@@ -82,7 +86,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if dev.type == "cpu" and (arr is getattr(data, "_data", None) or isinstance(data, np.ndarray)
                               or arr.base is not None):
         arr = arr.copy()
-    t = make(_place(np.ascontiguousarray(arr), dev), dev)
+    t = make(_place(arr if arr.flags.c_contiguous else arr.copy(), dev), dev)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -129,19 +133,27 @@ def from_numpy(ndarray) -> Tensor:
 
 
 def _factory(fill):
-    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+    def f(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
-        shape = size_args(size)
+        shape = size_args(args if size is None else (size,))
         dev = factory_device(device)
         dt = factory_dtype(dtype, get_default_dtype())
         t = make(fill(dev.xp, shape, dt.np), dev)
         if requires_grad:
             t.requires_grad_(True)
-        if out is not None:
-            out._data = t._data
-            return out
-        return t
+        return into_out(out, t)
     return f
+
+
+def into_out(out, t):
+    """Honour a factory's ``out=``: ``out`` takes ``t``'s values (resized, in out's dtype), else ``t``."""
+    if out is None:
+        return t
+    a = t._data
+    out._data = a if a.dtype == out._data.dtype else a.astype(out._data.dtype)
+    out._device = t._device
+    out._version[0] += 1
+    return out
 
 
 zeros = public(_factory(lambda xp, s, d: xp.zeros(s, dtype=d)))
@@ -194,7 +206,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     t = make(dev.xp.full(shape, fill_value, dtype=dt.np), dev)
     if requires_grad:
         t.requires_grad_(True)
-    return t
+    return into_out(out, t)
 
 
 @public
@@ -206,6 +218,220 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _is_float(*xs):
+    return any(isinstance(x, float) or (isinstance(x, Tensor) and x.is_floating_point()) for x in xs)
+
+
+def _new_factory(arr, dev, requires_grad, out):
+    t = make(arr, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return into_out(out, t)
+
+
+@public
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False) -> Tensor:
+    """Values ``start, start + step, ...`` below ``end``; int64 unless an argument is a float."""
+    if end is None:
+        start, end = 0, start
+    dt = (get_default_dtype() if _is_float(start, end, step) else int64) if dtype is None \
+        else to_dtype(dtype)
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if all(isinstance(v, int) for v in (start, end, step)):
+        n = max(-((start - end) // step), 0)
+    else:
+        n = max(math.ceil((float(end) - float(start)) / float(step)), 0)
+    dev = factory_device(device)
+    xp = dev.xp
+    if dt.is_floating_point and not all(isinstance(v, int) for v in (start, end, step)):
+        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np)
+    else:
+        arr = xp.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dt.np, copy=False) \
+            if dt.np.kind in "iub" or n == 0 else (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np)
+    return _new_factory(arr, dev, requires_grad, out)
+
+
+@public
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False) -> Tensor:
+    """Deprecated: like ``arange`` but including ``end``, default dtype."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its "
+                  "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+                  "which produces values in [start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    n = int(math.floor((end - start) / step)) + 1
+    dev = factory_device(device)
+    arr = (start + step * dev.xp.arange(n, dtype=np.float64)).astype(dt.np)
+    return _new_factory(arr, dev, requires_grad, out)
+
+
+def _steps(steps):
+    steps = _num(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
+
+
+def _linspace(xp, start, end, steps, npdt):
+    """torch's symmetric linspace: the first half counts up from start, the second down from end.
+
+    Bounds and step are rounded to the output's type (integers: truncated bounds, float64 step),
+    then each value is formed in float64 and rounded once (as torch's fused multiply-add does).
+    """
+    if npdt.kind in "iub":
+        st, start, end = np.float64, int(start), int(end)
+    else:
+        st = npdt.type if npdt.itemsize >= 4 else np.float32
+        start, end = float(st(start)), float(st(end))
+    if steps == 1:
+        return xp.full((1,), start, dtype=np.float64)
+    idx = xp.arange(steps, dtype=np.float64)
+    step = float(st((st(end) - st(start)) / st(steps - 1)))
+    return xp.where(idx < steps // 2, start + step * idx, end - step * (steps - 1 - idx))
+
+
+@public
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    steps = _steps(steps)
+    start, end = _num(start), _num(end)
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    dev = factory_device(device)
+    arr = _linspace(dev.xp, start, end, steps, dt.np)
+    return _new_factory(arr.astype(dt.np, copy=False), dev, requires_grad, out)
+
+
+@public
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    steps = _steps(steps)
+    start, end = _num(start), _num(end)
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    dev = factory_device(device)
+    xp = dev.xp
+    arr = xp.power(float(base), _linspace(xp, start, end, steps, np.dtype(np.float64)))
+    return _new_factory(arr.astype(dt.np), dev, requires_grad, out)
+
+
+@public
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False) -> Tensor:
+    """An ``n x m`` matrix with ones on the diagonal."""
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    dev = factory_device(device)
+    return _new_factory(dev.xp.eye(n, n if m is None else m, dtype=dt.np), dev, requires_grad, out)
+
+
+def _tri_indices(fn, row, col, offset, dtype, device):
+    dev = factory_device(device)
+    xp = dev.xp
+    r, c = fn(row, offset, col)
+    arr = xp.stack([xp.asarray(r), xp.asarray(c)]).astype(to_dtype(dtype).np)
+    return make(arr.reshape(2, -1), dev)
+
+
+@public
+def tril_indices(row, col, offset=0, *, dtype=int64, device=None, layout=None) -> Tensor:
+    """Coordinates (2 x N) of the lower triangle of a ``row x col`` matrix."""
+    return _tri_indices(np.tril_indices, row, col, offset, dtype, device)
+
+
+@public
+def triu_indices(row, col, offset=0, *, dtype=int64, device=None, layout=None) -> Tensor:
+    """Coordinates (2 x N) of the upper triangle of a ``row x col`` matrix."""
+    return _tri_indices(np.triu_indices, row, col, offset, dtype, device)
+
+
+@public
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors (``indexing`` 'ij', the default, or 'xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: "
+                           f"{indexing}")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+    ts = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    order = [1, 0] + list(builtins.range(2, len(ts))) if swap else list(builtins.range(len(ts)))
+    shape = tuple(ts[i].shape[0] for i in order)
+    out = []
+    for i, t in enumerate(ts):
+        pos = order.index(i)
+        view = [1] * len(ts)
+        view[pos] = t.shape[0]
+        out.append(t.reshape(tuple(view)).expand(shape))
+    return tuple(out)
+
+
+@public
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """A 0-dim tensor holding ``s`` (default dtype unless given)."""
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    dev = factory_device(device)
+    return _new_factory(dev.xp.asarray(_num(s), dtype=dt.np), dev, requires_grad, None)
+
+
+@public
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialised tensor of ``size`` with the given element ``stride``s."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    n = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    dev = factory_device(device)
+    xp = dev.xp
+    base = xp.zeros(max(n, 1), dtype=dt.np)
+    arr = xp.lib.stride_tricks.as_strided(base, shape=size, strides=tuple(st * dt.itemsize for st in stride))
+    return _new_factory(arr, dev, requires_grad, None)
+
+
+def _legacy_new(cls, *args, device=None, dtype=None):
+    """``Tensor(2, 3)`` is an uninitialised float tensor; ``Tensor([1, 2])`` copies data as float."""
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], tuple):
+        return tensor(args[0], dtype=dt, device=device)
+    shape = size_args(args)
+    dev = factory_device(device)
+    return make(dev.xp.zeros(shape, dtype=dt.np), dev, cls=cls)
+
+
+Tensor.__new__ = _legacy_new
 
 
 def new_methods():

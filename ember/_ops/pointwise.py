@@ -6,8 +6,12 @@ by the engine, so each backward below returns full-shape gradients.
 """
 from __future__ import annotations
 
-from .._tensor import Tensor
-from ._registry import apply, apply_binary, bind, check_inplace_allowed, defop
+import math as _math
+
+import numpy as _np
+
+from .._tensor import Tensor, make
+from ._registry import _SHORT, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop
 
 PUBLIC = {}
 
@@ -17,6 +21,20 @@ def _bind(op, **kw):
 
 
 # ---- arithmetic ------------------------------------------------------------------------------
+def _kernel_dtype(x, y):
+    """The dtype a binary kernel runs in: that of its (already promoted) array operand."""
+    return x.dtype if hasattr(x, "dtype") else y.dtype
+
+
+def _check_division(kernel, x, y):
+    """torch refuses bool operands and integer division by zero (floor/trunc division, remainder)."""
+    dt = _kernel_dtype(x, y)
+    if dt.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if dt.kind in "iu" and not (y.all() if hasattr(y, "all") else y):
+        raise RuntimeError("ZeroDivisionError")
+
+
 @defop("add", nin=2, promote="default")
 def add(ctx, x, y, *, alpha=1):
     if alpha != 1:
@@ -78,11 +96,13 @@ def _(ctx, g):
 
 @defop("floor_divide", nin=2, promote="default", differentiable=False)
 def floor_divide(ctx, x, y):
+    _check_division("div_floor_cpu", x, y)
     return ctx.xp.floor_divide(x, y)
 
 
 @defop("_trunc_divide", nin=2, promote="default", differentiable=False)
 def _trunc_divide(ctx, x, y):
+    _check_division("div_trunc_cpu", x, y)
     xp = ctx.xp
     q = xp.true_divide(x, y)
     if q.dtype.kind == "f" and getattr(x, "dtype", q.dtype).kind in "iub" and getattr(y, "dtype", q.dtype).kind in "iub":
@@ -130,11 +150,12 @@ def _(ctx, g):
 
 @defop("pow", nin=2, promote="default")
 def pow(ctx, x, y):  # noqa: A001 - torch's name
-    xp = ctx.xp
-    if hasattr(y, "dtype") and y.dtype.kind in "iu" and hasattr(x, "dtype") and x.dtype.kind in "iu":
-        if (y < 0).any():
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = xp.power(x, y)
+    kind = _kernel_dtype(x, y).kind
+    if kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if kind in "iu" and hasattr(y, "dtype") and (y < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    out = ctx.xp.power(x, y)
     ctx.save_for_backward(x, y, out)
     return out
 
@@ -145,10 +166,15 @@ def _(ctx, g):
     n = ctx.needs_input_grad
     gx = gy = None
     if n[0]:
-        gx = g * y * x ** (y - 1) if y is not None else None
+        if isinstance(y, Tensor):
+            gx = where(y == 0, 0.0, g * y * x ** (y - 1))
+        else:
+            gx = g * 0 if y == 0 else g * y * x ** (y - 1)
     if n[1]:
-        from .. import where, log
-        gy = g * out * where(x > 0, log(x), 0.0) if x is not None else None
+        if isinstance(x, Tensor):
+            gy = g * where((x == 0) & (y >= 0), 0.0, out * log(x))
+        else:
+            gy = g * out * (_math.log(x) if x > 0 else (0.0 if x == 0 else _math.nan))
     return gx, gy
 
 
@@ -210,4 +236,845 @@ _binary_dunders("truediv", true_divide)
 _binary_dunders("floordiv", floor_divide)
 _binary_dunders("pow", pow)
 Tensor.__neg__ = Tensor.neg
-Tensor.__pos__ = lambda self: self
+
+
+# ---- unary math ------------------------------------------------------------------------------
+def _unary(name, fwd, grad=None, *, save="x", promote="float"):
+    """A one-input op from ``fwd(xp, x)`` on arrays and ``grad(g, x, y)`` on Tensors.
+
+    ``save`` names what the backward needs: "x" (input), "y" (output), "xy" or "" (nothing).
+    ``grad=None`` means torch's zero gradient (rounding, sign...).
+    """
+    @defop(name, promote=promote)
+    def op(ctx, x):
+        y = fwd(ctx.xp, x)
+        if save:
+            ctx.save_for_backward(x if "x" in save else None, y if "y" in save else None)
+        return y
+
+    @op.backward
+    def _(ctx, g):
+        if grad is None:
+            return g.new_zeros(g.shape)
+        x, y = ctx.saved_tensors if save else (None, None)
+        return grad(g, x, y)
+
+    return _bind(op, inplace=True)
+
+
+_LN2, _LN10 = _math.log(2.0), _math.log(10.0)
+
+
+def _abs_fwd(xp, x):
+    if x.dtype == bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return xp.abs(x)
+
+
+abs = _unary("abs", _abs_fwd, lambda g, x, y: g * sign(x), promote=None)  # noqa: A001
+Tensor.__abs__ = Tensor.abs
+sign = _unary("sign", lambda xp, x: x.copy() if x.dtype == bool else xp.sign(x), save="", promote=None)
+sgn = _unary("sgn", lambda xp, x: x.copy() if x.dtype == bool else xp.sign(x), save="", promote=None)
+sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), save="y")
+rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y * y * y, save="y")
+square = _unary("square", lambda xp, x: xp.square(x.astype(_np.int64) if x.dtype == bool else x),
+                lambda g, x, y: 2 * g * x, promote=None)
+log = _unary("log", lambda xp, x: xp.log(x), lambda g, x, y: g / x)
+log2 = _unary("log2", lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * _LN2))
+log10 = _unary("log10", lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10))
+log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1))
+expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), save="y")
+exp2 = _unary("exp2", lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * _LN2, save="y")
+sin = _unary("sin", lambda xp, x: xp.sin(x), lambda g, x, y: g * cos(x))
+cos = _unary("cos", lambda xp, x: xp.cos(x), lambda g, x, y: -g * sin(x))
+tan = _unary("tan", lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), save="y")
+asin = _unary("asin", lambda xp, x: xp.arcsin(x), lambda g, x, y: g * rsqrt(1 - x * x))
+acos = _unary("acos", lambda xp, x: xp.arccos(x), lambda g, x, y: -g * rsqrt(1 - x * x))
+atan = _unary("atan", lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x))
+sinh = _unary("sinh", lambda xp, x: xp.sinh(x), lambda g, x, y: g * cosh(x))
+cosh = _unary("cosh", lambda xp, x: xp.cosh(x), lambda g, x, y: g * sinh(x))
+tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), save="y")
+asinh = _unary("asinh", lambda xp, x: xp.arcsinh(x), lambda g, x, y: g * rsqrt(x * x + 1))
+acosh = _unary("acosh", lambda xp, x: xp.arccosh(x), lambda g, x, y: g * rsqrt(x * x - 1))
+atanh = _unary("atanh", lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x))
+reciprocal = _unary("reciprocal", lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, save="y")
+deg2rad = _unary("deg2rad", lambda xp, x: xp.deg2rad(x), lambda g, x, y: g * (_math.pi / 180), save="")
+rad2deg = _unary("rad2deg", lambda xp, x: xp.rad2deg(x), lambda g, x, y: g * (180 / _math.pi), save="")
+floor = _unary("floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), save="", promote=None)
+ceil = _unary("ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), save="", promote=None)
+trunc = _unary("trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), save="", promote=None)
+frac = _unary("frac", lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, save="", promote=None)
+PUBLIC["fix"] = trunc
+PUBLIC["absolute"] = abs
+PUBLIC["arcsin"], PUBLIC["arccos"], PUBLIC["arctan"] = asin, acos, atan
+PUBLIC["arcsinh"], PUBLIC["arccosh"], PUBLIC["arctanh"] = asinh, acosh, atanh
+for _a, _b in (("fix", "trunc"), ("absolute", "abs"), ("arcsin", "asin"), ("arccos", "acos"),
+               ("arctan", "atan"), ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh")):
+    setattr(Tensor, _a, getattr(Tensor, _b))
+    setattr(Tensor, _a + "_", getattr(Tensor, _b + "_"))
+
+
+@defop("sigmoid", promote="float")
+def sigmoid(ctx, x):
+    y = 1 / (1 + ctx.xp.exp(-x))   # exp overflowing to inf gives the right limit, 0
+    ctx.save_for_backward(y)
+    return y
+
+
+@sigmoid.backward
+def _(ctx, g):
+    (y,) = ctx.saved_tensors
+    return g * y * (1 - y)
+
+
+_bind(sigmoid, inplace=True)
+
+
+@defop("logit", promote="float")
+def logit(ctx, x, eps=None):
+    ctx.save_for_backward(x)
+    ctx.eps = eps
+    if eps is not None:
+        x = ctx.xp.clip(x, eps, 1 - eps)
+    return ctx.xp.log(x / (1 - x))
+
+
+@logit.backward
+def _(ctx, g):
+    (x,) = ctx.saved_tensors
+    gx = g / (x * (1 - x))
+    if ctx.eps is None:
+        return gx
+    return where((x < ctx.eps) | (x > 1 - ctx.eps), 0.0, gx)
+
+
+_bind(logit, inplace=True)
+
+
+@defop("round", promote=None)
+def round(ctx, x, *, decimals=0):  # noqa: A001
+    if x.dtype.kind != "f":
+        return x.copy()
+    if decimals == 0:
+        return ctx.xp.round(x)
+    s = 10.0 ** decimals
+    return ctx.xp.round(x * s) / s if decimals > 0 else ctx.xp.round(x / (1 / s)) * (1 / s)
+
+
+@round.backward
+def _(ctx, g):
+    return g.new_zeros(g.shape)
+
+
+_bind(round, inplace=True)
+
+
+@defop("nan_to_num", promote=None)
+def nan_to_num(ctx, x, nan=0.0, posinf=None, neginf=None):
+    if x.dtype.kind != "f":
+        return x.copy()
+    ctx.save_for_backward(x)
+    return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+@nan_to_num.backward
+def _(ctx, g):
+    (x,) = ctx.saved_tensors
+    return g * isfinite(x)
+
+
+_bind(nan_to_num, inplace=True)
+
+
+def positive(input: Tensor) -> Tensor:
+    """``+input``: the input itself (an error for bool, as torch)."""
+    if input.dtype.name == "bool":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+PUBLIC["positive"] = Tensor.positive = Tensor.__pos__ = positive
+
+
+# ---- error function family (no SciPy: FreeBSD's s_erf.c and Wichura's AS241, vectorized) -------
+def _horner(z, coeffs):
+    """coeffs[0] + coeffs[1] * z + ... evaluated in place on one new array."""
+    out = z * coeffs[-1]
+    out += coeffs[-2]
+    for c in reversed(coeffs[:-2]):
+        out *= z
+        out += c
+    return out
+
+
+_ERX = 8.45062911510467529297e-01
+_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
+_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+       1.32494738004321644526e-04, -3.96022827877536812320e-06)
+_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+       -2.16637559486879084300e-03)
+_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
+_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
+_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+       6.57024977031928170135e+00, -6.04244152148580987438e-02)
+_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+       -4.83519191608651397019e+02)
+_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+       -2.24409524465858183362e+01)
+
+
+def _erf_parts(xp, x):
+    """(small, erf where |x| < 0.84375, erfc(|x|) elsewhere) in ``x``'s dtype; each region's
+    rational approximation runs only on that region's elements."""
+    ax = xp.abs(x)
+    small = ax < 0.84375
+    mid = (ax >= 0.84375) & (ax < 1.25)
+    far = ~(small | mid)                 # also NaN, which stays NaN
+    head = xp.empty_like(x)
+    tail = xp.empty_like(x)
+    v = x[small]
+    z = v * v
+    head[small] = v + v * (_horner(z, _PP) / _horner(z, _QQ))
+    s = ax[mid] - 1
+    tail[mid] = (1 - _ERX) - _horner(s, _PA) / _horner(s, _QA)
+    a = ax[far]
+    w = 1 / (a * a)
+    near = a < 1 / 0.35
+    r = xp.where(near, _horner(w, _RA), _horner(w, _RB)) / xp.where(near, _horner(w, _SA), _horner(w, _SB))
+    tail[far] = xp.where(a >= 28, 0, xp.exp(-a * a - 0.5625 + r) / a)
+    return small, head, tail
+
+
+def _erf(xp, x):
+    small, head, tail = _erf_parts(xp, x)
+    return xp.where(small, head, xp.copysign(1 - tail, x)).astype(x.dtype, copy=False)
+
+
+def _erfc(xp, x):
+    small, head, tail = _erf_parts(xp, x)
+    return xp.where(small, 1 - head, xp.where(x > 0, tail, 2 - tail)).astype(x.dtype, copy=False)
+
+
+_EI_A = (1.1975323115670912564578e0, 4.7072688112383978012285e1, 6.9706266534389598238465e2,
+         4.8548868893843886794648e3, 1.6235862515167575384252e4, 2.3782041382114385731252e4,
+         1.1819493347062294404278e4, 8.8709406962545514830200e2)
+_EI_B = (1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
+         2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4,
+         5.2264952788528545610e3)
+_EI_C = (1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+         3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+         2.27238449892691845833e-2, 7.74545014278341407640e-4)
+_EI_D = (1.4142135623730950488016887e0, 2.9036514445419946173133295e0, 2.3707661626024532365971225e0,
+         9.7547832001787427186894837e-1, 2.0945065210512749128288442e-1, 2.1494160384252876777097297e-2,
+         7.7441459065157709165577218e-4, 1.4859850019840355905497876e-9)
+_EI_E = (6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+         2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+         2.71155556874348757815e-5, 2.01033439929228813265e-7)
+_EI_F = (1.414213562373095048801689e0, 8.482908416595164588112026e-1, 1.936480946950659106176712e-1,
+         2.103693768272068968719679e-2, 1.112800997078859844711555e-3, 2.611088405080593625138020e-5,
+         2.010321207683943062279931e-7, 2.891024605872965461538222e-15)
+
+
+def _erfinv(xp, x):
+    ax = xp.abs(x)
+    r = 0.180625 - 0.25 * x * x
+    central = x * _horner(r, _EI_A) / _horner(r, _EI_B)
+    t = xp.sqrt(_LN2 - xp.log1p(-ax))
+    u, v = t - 1.6, t - 5.0
+    tail = xp.where(t <= 5, _horner(u, _EI_C) / _horner(u, _EI_D), _horner(v, _EI_E) / _horner(v, _EI_F))
+    tail = xp.where(ax == 1, xp.inf, tail)
+    return xp.where(ax <= 0.85, central, xp.copysign(tail, x)).astype(x.dtype, copy=False)
+
+
+_2_SQRTPI = 2 / _math.sqrt(_math.pi)
+erf = _unary("erf", _erf, lambda g, x, y: g * _2_SQRTPI * exp(-x * x))
+erfc = _unary("erfc", _erfc, lambda g, x, y: -g * _2_SQRTPI * exp(-x * x))
+erfinv = _unary("erfinv", _erfinv, lambda g, x, y: g * (0.5 * _math.sqrt(_math.pi)) * exp(y * y), save="y")
+
+
+# ---- binary math -----------------------------------------------------------------------------
+@defop("atan2", nin=2, promote="float")
+def atan2(ctx, x, y):
+    ctx.save_for_backward(x, y)
+    return ctx.xp.arctan2(x, y)
+
+
+@atan2.backward
+def _(ctx, g):
+    x, y = ctx.saved_tensors
+    d = g / (x * x + y * y)
+    return d * y, -d * x
+
+
+@defop("hypot", nin=2, promote="float")
+def hypot(ctx, x, y):
+    out = ctx.xp.hypot(x, y)
+    ctx.save_for_backward(x, y, out)
+    return out
+
+
+@hypot.backward
+def _(ctx, g):
+    x, y, out = ctx.saved_tensors
+    d = g / out
+    return d * x, d * y
+
+
+def _minmax(name, fwd, first_wins):
+    """maximum/minimum: NaN-propagating; a tie splits the gradient in half, as torch."""
+    @defop(name, nin=2, promote="default")
+    def op(ctx, x, y):
+        if x.dtype.kind == "c" or getattr(y, "dtype", x.dtype).kind == "c":
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
+        ctx.save_for_backward(x, y)
+        return fwd(ctx.xp, x, y)
+
+    @op.backward
+    def _(ctx, g):
+        x, y = ctx.saved_tensors
+        half = where(x == y, g * 0.5, g)
+        wins = first_wins(x, y)
+        return where(wins | (x == y), half, 0.0), where(wins, 0.0, half)
+
+    return _bind(op)
+
+
+maximum = _minmax("maximum", lambda xp, x, y: xp.maximum(x, y), lambda x, y: x > y)
+minimum = _minmax("minimum", lambda xp, x, y: xp.minimum(x, y), lambda x, y: x < y)
+
+
+def _fminmax(name, fwd, first_wins):
+    """fmax/fmin: a NaN loses to a number; the gradient goes to the chosen operand."""
+    @defop(name, nin=2, promote="default")
+    def op(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return fwd(ctx.xp, x, y)
+
+    @op.backward
+    def _(ctx, g):
+        x, y = ctx.saved_tensors
+        take_x = first_wins(x, y) | isnan(y)
+        return where(take_x, g, 0.0), where(take_x, 0.0, g)
+
+    return _bind(op)
+
+
+fmax = _fminmax("fmax", lambda xp, x, y: xp.fmax(x, y), lambda x, y: x >= y)
+fmin = _fminmax("fmin", lambda xp, x, y: xp.fmin(x, y), lambda x, y: x <= y)
+
+
+@defop("remainder", nin=2, promote="default")
+def remainder(ctx, x, y):
+    _check_division("remainder_cpu", x, y)
+    ctx.save_for_backward(x, y)
+    return ctx.xp.remainder(x, y)
+
+
+@remainder.backward
+def _(ctx, g):
+    x, y = ctx.saved_tensors
+    return g, (-g * floor_divide(x, y) if ctx.needs_input_grad[1] else None)
+
+
+@defop("fmod", nin=2, promote="default")
+def fmod(ctx, x, y):
+    _check_division("fmod_cpu", x, y)
+    ctx.save_for_backward(x, y)
+    return ctx.xp.fmod(x, y)
+
+
+@fmod.backward
+def _(ctx, g):
+    x, y = ctx.saved_tensors
+    return g, (-g * _trunc_divide(x, y) if ctx.needs_input_grad[1] else None)
+
+
+@defop("copysign", nin=2, promote="float")
+def copysign(ctx, x, y):
+    out = ctx.xp.copysign(x, y)
+    ctx.save_for_backward(x, out)
+    return out
+
+
+@copysign.backward
+def _(ctx, g):
+    x, out = ctx.saved_tensors
+    return where(x == 0, 0.0, g * (out / x)), (g * 0 if ctx.needs_input_grad[1] else None)
+
+
+@defop("xlogy", nin=2, promote="float")
+def xlogy(ctx, x, y):
+    xp = ctx.xp
+    ctx.save_for_backward(x, y)
+    return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
+
+
+@xlogy.backward
+def _(ctx, g):
+    x, y = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    gx = where((x == 0) & (y <= 0), 0.0, xlogy(g, y)) if n[0] else None
+    return gx, (g * x / y if n[1] else None)
+
+
+@defop("logaddexp", nin=2, promote="float")
+def logaddexp(ctx, x, y):
+    ctx.save_for_backward(x, y)
+    return ctx.xp.logaddexp(x, y)
+
+
+@logaddexp.backward
+def _(ctx, g):
+    x, y = ctx.saved_tensors
+    return g * sigmoid(x - y), g * sigmoid(y - x)
+
+
+for _op in (atan2, hypot, remainder, fmod, copysign, xlogy):
+    _bind(_op, inplace=True)
+_bind(logaddexp)
+PUBLIC["arctan2"] = atan2
+Tensor.arctan2, Tensor.arctan2_ = Tensor.atan2, Tensor.atan2_
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """``input * 2 ** other``."""
+    return input * pow(2.0, other)
+
+
+def ldexp_(self: Tensor, other: Tensor) -> Tensor:
+    return self.mul_(pow(2.0, other))
+
+
+PUBLIC["ldexp"] = Tensor.ldexp = ldexp
+Tensor.ldexp_ = ldexp_
+_binary_dunders("mod", remainder)
+
+
+# ---- comparisons, predicates, logical and bitwise ops (never differentiable) -------------------
+def _compare(name, fwd, promote="default"):
+    op = defop(name, nin=2, promote=promote, differentiable=False)(lambda ctx, x, y: fwd(ctx.xp, x, y))
+    return _bind(op, inplace=True)
+
+
+eq = _compare("eq", lambda xp, x, y: xp.equal(x, y))
+ne = _compare("ne", lambda xp, x, y: xp.not_equal(x, y))
+lt = _compare("lt", lambda xp, x, y: xp.less(x, y))
+le = _compare("le", lambda xp, x, y: xp.less_equal(x, y))
+gt = _compare("gt", lambda xp, x, y: xp.greater(x, y))
+ge = _compare("ge", lambda xp, x, y: xp.greater_equal(x, y))
+logical_and = _compare("logical_and", lambda xp, x, y: xp.logical_and(x, y))
+logical_or = _compare("logical_or", lambda xp, x, y: xp.logical_or(x, y))
+logical_xor = _compare("logical_xor", lambda xp, x, y: xp.logical_xor(x, y))
+for _alias, _op in (("not_equal", ne), ("less", lt), ("less_equal", le), ("greater", gt),
+                    ("greater_equal", ge)):
+    PUBLIC[_alias] = _op
+    setattr(Tensor, _alias, getattr(Tensor, _op.name))
+    setattr(Tensor, _alias + "_", getattr(Tensor, _op.name + "_"))
+
+
+def _compare_dunder(op):
+    def fwd(self, other):
+        if type(other) is Tensor:
+            return apply_binary(op, self, other)
+        if not isinstance(other, (Tensor, int, float, bool, complex)):
+            return NotImplemented
+        return apply(op, (self, other))
+    return fwd
+
+
+Tensor.__eq__, Tensor.__ne__ = _compare_dunder(eq), _compare_dunder(ne)
+Tensor.__lt__, Tensor.__le__ = _compare_dunder(lt), _compare_dunder(le)
+Tensor.__gt__, Tensor.__ge__ = _compare_dunder(gt), _compare_dunder(ge)
+
+
+def _predicate(name, fwd):
+    op = defop(name, differentiable=False)(lambda ctx, x: fwd(ctx.xp, x))
+    return _bind(op)
+
+
+def _float_only(f):
+    return lambda xp, x: f(xp, x) if x.dtype.kind in "fc" else xp.zeros(x.shape, dtype=bool)
+
+
+isnan = _predicate("isnan", _float_only(lambda xp, x: xp.isnan(x)))
+isinf = _predicate("isinf", _float_only(lambda xp, x: xp.isinf(x)))
+isposinf = _predicate("isposinf", _float_only(lambda xp, x: xp.isposinf(x)))
+isneginf = _predicate("isneginf", _float_only(lambda xp, x: xp.isneginf(x)))
+isfinite = _predicate("isfinite", lambda xp, x: xp.isfinite(x) if x.dtype.kind in "fc"
+                      else xp.ones(x.shape, dtype=bool))
+signbit = _predicate("signbit", lambda xp, x: xp.signbit(x) if x.dtype.kind == "f" else x < 0)
+logical_not = _bind(defop("logical_not", differentiable=False)(lambda ctx, x: ctx.xp.logical_not(x)),
+                    inplace=True)
+
+
+@defop("isclose", nin=2, differentiable=False)
+def isclose(ctx, x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"{_SHORT[x.dtype.name]} did not match {_SHORT[y.dtype.name]}")
+    if x.dtype == bool:
+        return ctx.xp.equal(x, y)
+    return ctx.xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+_bind(isclose)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether every element of ``input`` is close to ``other`` (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same size and elements."""
+    if input.shape != other.shape:
+        return False
+    return bool(eq(input, other)._data.all())
+
+
+PUBLIC["allclose"] = Tensor.allclose = allclose
+PUBLIC["equal"] = Tensor.equal = equal
+
+
+def _bitwise(name, kernel, fwd, bools=True):
+    @defop(name, nin=2, promote="default", differentiable=False)
+    def op(ctx, x, y):
+        dt = _kernel_dtype(x, y)
+        if dt.kind not in ("biu" if bools else "iu"):
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SHORT[_np.dtype(dt).name]}'")
+        return fwd(ctx.xp, x, y)
+    return _bind(op, inplace=True)
+
+
+bitwise_and = _bitwise("bitwise_and", "bitwise_and_cpu", lambda xp, x, y: xp.bitwise_and(x, y))
+bitwise_or = _bitwise("bitwise_or", "bitwise_or_cpu", lambda xp, x, y: xp.bitwise_or(x, y))
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor_cpu", lambda xp, x, y: xp.bitwise_xor(x, y))
+bitwise_left_shift = _bitwise("bitwise_left_shift", "lshift_cpu", lambda xp, x, y: xp.left_shift(x, y), False)
+bitwise_right_shift = _bitwise("bitwise_right_shift", "rshift_cpu", lambda xp, x, y: xp.right_shift(x, y), False)
+
+
+@defop("bitwise_not", differentiable=False)
+def bitwise_not(ctx, x):
+    if x.dtype.kind not in "biu":
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_SHORT[x.dtype.name]}'")
+    return ctx.xp.invert(x)
+
+
+_bind(bitwise_not, inplace=True)
+_binary_dunders("and", bitwise_and)
+_binary_dunders("or", bitwise_or)
+_binary_dunders("xor", bitwise_xor)
+_binary_dunders("lshift", bitwise_left_shift)
+_binary_dunders("rshift", bitwise_right_shift)
+
+
+def _invert(self):
+    if self._data.dtype.kind not in "biu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)
+
+
+Tensor.__invert__ = _invert
+
+
+# ---- clamp, where, lerp, addcmul/addcdiv --------------------------------------------------------
+@defop("clamp", nin=3, promote="default")
+def _clamp(ctx, x, lo, hi):
+    xp = ctx.xp
+    ctx.save_for_backward(x, lo, hi)
+    if lo is not None:
+        x = xp.maximum(x, lo)
+    return x if hi is None else xp.minimum(x, hi)
+
+
+@_clamp.backward
+def _(ctx, g):
+    x, lo, hi = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    ok = None
+    if lo is not None:
+        ok = x >= lo
+    if hi is not None:
+        ok = x <= hi if ok is None else ok & (x <= hi)
+    glo = ghi = None
+    if n[1]:
+        below = x < lo if hi is None else (x < lo) & (lo <= hi)
+        glo = where(below, g, 0.0)
+    if n[2]:
+        above = x > hi if lo is None else (x > hi) | (lo > hi)
+        ghi = where(above, g, 0.0)
+    return where(ok, g, 0.0), glo, ghi
+
+
+def _clamp_args(min, max):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return min, max
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit ``input`` to ``[min, max]`` (scalars or tensors); where min > max the result is max."""
+    return apply(_clamp, (input, *_clamp_args(min, max)))
+
+
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    check_inplace_allowed(self)
+    return apply(_clamp, (self, *_clamp_args(min, max)), (), None, target=self)
+
+
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
+    return apply(_clamp, (input, min, None))
+
+
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
+    return apply(_clamp, (input, None, max))
+
+
+def clamp_min_(self: Tensor, min) -> Tensor:  # noqa: A002
+    return clamp_(self, min, None)
+
+
+def clamp_max_(self: Tensor, max) -> Tensor:  # noqa: A002
+    return clamp_(self, None, max)
+
+
+PUBLIC["clamp"] = PUBLIC["clip"] = Tensor.clamp = Tensor.clip = clamp
+PUBLIC["clamp_min"], PUBLIC["clamp_max"] = clamp_min, clamp_max
+Tensor.clamp_ = Tensor.clip_ = clamp_
+Tensor.clamp_min, Tensor.clamp_max, Tensor.clamp_min_, Tensor.clamp_max_ = (
+    clamp_min, clamp_max, clamp_min_, clamp_max_)
+
+
+@defop("where", nin=2, promote="default")
+def _where(ctx, x, y, cond):
+    ctx.save_for_backward(cond)
+    return ctx.xp.where(cond, x, y)
+
+
+@_where.backward
+def _(ctx, g):
+    (cond,) = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    return (_where(g, 0.0, cond._data) if n[0] else None), (_where(0.0, g, cond._data) if n[1] else None)
+
+
+def where(condition: Tensor, input, other) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (tensors or scalars)."""
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
+                        f"{type(condition).__name__}")
+    if condition._data.dtype != bool:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with "
+                           f"dtype {_SHORT[condition._data.dtype.name]}")
+    cond = condition._data
+    for t in (input, other):
+        if isinstance(t, Tensor) and t._device != condition._device and cond.ndim:
+            if t._data.ndim or t._device.type != "cpu":
+                raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                                   f"two devices, {condition._device} and {t._device}!")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        dev = condition._device
+        dt = compute_dtype((input, other), "default").np
+        input = make(dev.xp.asarray(_np.array(input, dtype=dt)), dev)
+    return apply(_where, (input, other), (cond,))
+
+
+PUBLIC["where"] = where
+Tensor.where = lambda self, condition, y: where(condition, self, y)
+
+
+@defop("lerp", nin=3, promote="default")
+def _lerp(ctx, x, end, weight):
+    ctx.save_for_backward(x, end, weight)
+    return x + weight * (end - x)
+
+
+@_lerp.backward
+def _(ctx, g):
+    x, end, w = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    return (g * (1 - w) if n[0] else None), (g * w if n[1] else None), (g * (end - x) if n[2] else None)
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+def _lerp_args(input, end, weight):
+    for name, a in (("end", end), ("weight", weight)):
+        if isinstance(a, Tensor) and a._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected dtype {_C_NAMES.get(input.dtype.name, input.dtype.name)} for "
+                               f"`{name}` but got dtype {_C_NAMES.get(a.dtype.name, a.dtype.name)}")
+    return input, end, weight
+
+
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    """``input + weight * (end - input)``; ``weight`` a scalar or a tensor."""
+    return apply(_lerp, _lerp_args(input, end, weight))
+
+
+def lerp_(self: Tensor, end: Tensor, weight) -> Tensor:
+    check_inplace_allowed(self)
+    return apply(_lerp, _lerp_args(self, end, weight), (), None, target=self)
+
+
+PUBLIC["lerp"] = Tensor.lerp = lerp
+Tensor.lerp_ = lerp_
+
+
+@defop("addcmul", nin=3, promote="default")
+def addcmul(ctx, x, t1, t2, *, value=1):
+    ctx.save_for_backward(t1, t2)
+    ctx.value = value
+    return x + value * (t1 * t2)
+
+
+@addcmul.backward
+def _(ctx, g):
+    t1, t2 = ctx.saved_tensors
+    n, v = ctx.needs_input_grad, ctx.value
+    return g, (g * v * t2 if n[1] else None), (g * v * t1 if n[2] else None)
+
+
+@defop("addcdiv", nin=3, promote="default")
+def addcdiv(ctx, x, t1, t2, *, value=1):
+    if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
+                           "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                           "historic addcdiv behavior can be implemented as (input + value * "
+                           "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                           "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                           "behavior is just the latter implementation: (input + value * tensor1 / "
+                           "tensor2), for all dtypes.")
+    ctx.save_for_backward(t1, t2)
+    ctx.value = value
+    return x + value * (t1 / t2)
+
+
+@addcdiv.backward
+def _(ctx, g):
+    t1, t2 = ctx.saved_tensors
+    n, v = ctx.needs_input_grad, ctx.value
+    return g, (g * v / t2 if n[1] else None), (-g * v * t1 / (t2 * t2) if n[2] else None)
+
+
+_bind(addcmul, inplace=True)
+_bind(addcdiv, inplace=True)
+
+
+# ---- gamma family (Lanczos, reflection and asymptotic series; no SciPy) ---------------------------
+_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+            1.5056327351493116e-7)
+_HALF_LOG_2PI = 0.5 * _math.log(2 * _math.pi)
+# Bernoulli numbers B2, B4, ..., B18 for the asymptotic (Euler-Maclaurin) tails
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798)
+
+
+def _lgamma_pos(xp, x):
+    """log|Γ(x)| for x >= 0.5 (Lanczos, g = 7)."""
+    z = x - 1
+    a = _LANCZOS[0]
+    for i in range(1, 9):
+        a = a + _LANCZOS[i] / (z + i)
+    t = z + 7.5
+    return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
+
+
+def _lgamma(xp, x):
+    small = x < 0.5
+    refl = xp.log(_math.pi / xp.abs(xp.sin(_math.pi * x))) - _lgamma_pos(xp, xp.where(small, 1 - x, 0.5))
+    out = xp.where(small, refl, _lgamma_pos(xp, xp.where(small, 1.0, x)))
+    out = xp.where(small & (x == xp.floor(x)), xp.inf, out)
+    return xp.where(xp.isinf(x), xp.inf, out).astype(x.dtype, copy=False)
+
+
+def _digamma(xp, x):
+    neg = x < 0
+    y = xp.where(neg, 1 - x, x)
+    acc = 0
+    for _ in range(10):              # ψ(y) = ψ(y + 10) - Σ 1/(y + k)
+        acc = acc - 1 / y
+        y = y + 1
+    w = 1 / (y * y)
+    series = 0
+    for k in range(len(_BERNOULLI) - 1, -1, -1):
+        series = series * w + _BERNOULLI[k] / (2 * k + 2)
+    out = acc + xp.log(y) - 0.5 / y - series * w
+    out = xp.where(neg, out - _math.pi / xp.tan(_math.pi * x), out)
+    out = xp.where(neg & (x == xp.floor(x)), xp.nan, out)
+    return xp.where(x == 0, -xp.copysign(xp.inf, x), out).astype(x.dtype, copy=False)
+
+
+def _polygamma_arr(xp, x, n):
+    """ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n + 1, x), Hurwitz ζ by direct sum then Euler-Maclaurin."""
+    s = n + 1
+    finite = x[xp.isfinite(x)]
+    # shift until q > 9 as Cephes does (capped: arguments below -10000 lose accuracy)
+    steps = 10 + min(10000, max(0, int(_math.ceil(-float(finite.min()))))) if finite.size else 10
+    q = x
+    acc = 0
+    for _ in range(steps):
+        acc = acc + q ** -s
+        q = q + 1
+    tail = q ** (1 - s) / (s - 1) + 0.5 * q ** -s
+    fact, rising, qk = 1.0, s, q ** (-s - 1)
+    for j, b in enumerate(_BERNOULLI, 1):
+        fact *= (2 * j - 1) * (2 * j) if j > 1 else 2
+        tail = tail + b / fact * rising * qk
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+        qk = qk / (q * q)
+    out = (acc + tail) * ((-1) ** (n + 1) * _math.factorial(n))
+    return xp.where((x <= 0) & (x == xp.floor(x)), xp.inf if n % 2 else -xp.inf, out).astype(x.dtype, copy=False)
+
+
+lgamma = _unary("lgamma", _lgamma, lambda g, x, y: g * digamma(x))
+digamma = _unary("digamma", _digamma, lambda g, x, y: g * _polygamma(x, 1))
+
+
+@defop("polygamma", promote="float")
+def _polygamma(ctx, x, n):
+    ctx.save_for_backward(x)
+    ctx.n = n
+    return _digamma(ctx.xp, x) if n == 0 else _polygamma_arr(ctx.xp, x, n)
+
+
+@_polygamma.backward
+def _(ctx, g):
+    (x,) = ctx.saved_tensors
+    return g * _polygamma(x, ctx.n + 1)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The ``n``-th derivative of the digamma function."""
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return _polygamma(input, n)
+
+
+def _polygamma_inplace(self, n):
+    check_inplace_allowed(self)
+    return apply(_polygamma, (self,), (n,), None, target=self)
+
+
+PUBLIC["polygamma"] = polygamma
+PUBLIC["psi"] = digamma
+Tensor.polygamma = lambda self, n: polygamma(n, self)
+Tensor.polygamma_ = _polygamma_inplace
+
+
+# torch also exposes these in-place variants as functions (``torch.sigmoid_(t)``)
+for _name in ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
+              "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
+              "cos_", "cosh_", "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_",
+              "frac_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+              "negative_", "rad2deg_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
+              "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_"):
+    PUBLIC[_name] = getattr(Tensor, _name)

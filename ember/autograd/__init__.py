@@ -95,8 +95,9 @@ def _retain_grad(self):
                 t._grad = t._grad + g
     fn = self.grad_fn
     fn._hooked = True
-    hooks = fn.__dict__.setdefault("_tensor_hooks", {})
-    hooks.setdefault(self._output_nr, []).append(hook)
+    # Kept apart from register_hook's hooks: torch runs the retain-grad hook after all of them,
+    # so .grad sees the gradient as the other hooks left it.
+    fn.__dict__.setdefault("_retain_hooks", {})[self._output_nr] = hook
 
 
 def _register_post_accumulate_grad_hook(self, hook):

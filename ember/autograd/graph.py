@@ -209,6 +209,10 @@ def _run_pre_hooks(node, buf):
                     r = fn(buf[nr])
                     if r is not None:
                         buf[nr] = r
+    if node._retain_hooks:
+        for nr, fn in node._retain_hooks.items():
+            if buf[nr] is not None:
+                fn(buf[nr])
     for fn in node._pre_hooks_node:
         r = fn(tuple(buf))
         if r is not None:

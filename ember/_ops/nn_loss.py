@@ -1,0 +1,478 @@
+"""Loss functions as fused ops: each forward computes the loss and the derivative it needs, the
+backward scales it by the incoming gradient.
+
+``cross_entropy`` is log_softmax + nll in one op whose input gradient is ``softmax * sum(A) - A``
+for the per-class coefficients ``A`` (one-hot targets, class weights, label smoothing, reduction).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor, make
+from ._registry import defop
+from .nn_misc import first_order_only
+
+PUBLIC = {}
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """torch's mapping of the deprecated ``size_average``/``reduce`` flags onto ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+# ---- cross entropy / nll ------------------------------------------------------------------------------
+def _rows(xp, x):
+    """(M, C) view of an input with classes on dim 1 (or dim 0 when 1-d)."""
+    if x.ndim == 1:
+        return x[None]
+    if x.ndim == 2:
+        return x
+    return xp.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _unrows(xp, g2, shape):
+    if len(shape) == 1:
+        return g2[0]
+    if len(shape) == 2:
+        return g2
+    return xp.ascontiguousarray(xp.moveaxis(g2.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1))
+
+
+def _class_targets(xp, t, c, ignore_index):
+    t = t.reshape(-1)
+    valid = t != ignore_index
+    tv = t[valid]
+    if tv.size and (tv.min() < 0 or tv.max() >= c):
+        bad = int(tv[(tv < 0) | (tv >= c)][0])
+        raise IndexError(f"Target {bad} is out of bounds.")
+    return xp.where(valid, t, 0), valid
+
+
+def _reduce(xp, rows_loss, reduction, denom, out_shape):
+    if reduction == "none":
+        return rows_loss.reshape(out_shape)
+    s = rows_loss.sum()
+    return s / denom if reduction == "mean" else s
+
+
+@defop("cross_entropy", nin=2, node_name="NllLossBackward0")
+def _cross_entropy(ctx, x, t, weight, ignore_index, reduction, label_smoothing):
+    xp = ctx.xp
+    x2 = _rows(xp, x)
+    m, c = x2.shape
+    z = x2 - x2.max(axis=1, keepdims=True)
+    ez = xp.exp(z)
+    se = ez.sum(axis=1, keepdims=True)
+    logp = z - xp.log(se)
+    ez /= se                                            # softmax
+    dt = x.dtype.type
+    ls = dt(label_smoothing)
+    out_shape = t.shape if t.dtype.kind in "iu" else t.shape[:1] + t.shape[2:] if t.ndim > 1 else ()
+    if t.dtype.kind in "iu":
+        tc, valid = _class_targets(xp, t, c, ignore_index)
+        wt = (weight[tc] if weight is not None else xp.ones(m, x.dtype)) * valid
+        ar = xp.arange(m)
+        pick = -logp[ar, tc]
+        rows = (1 - ls) * pick * wt
+        d1 = wt.sum() if reduction == "mean" else dt(1)
+        cn = (1 - ls) * wt / d1
+        cs = None
+        if label_smoothing > 0:
+            smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
+            smooth = smooth * valid
+            d2 = (wt.sum() if weight is not None else dt(m)) if reduction == "mean" else dt(1)
+            loss = _reduce(xp, rows / d1 + (ls / c) * smooth / d2, "sum" if reduction != "none" else "none",
+                           1, out_shape)
+            cs = (ls / c) * valid / d2
+        else:
+            loss = _reduce(xp, rows, reduction, d1, out_shape)
+        ctx.coef = (tc, cn, cs)
+    else:
+        t2 = _rows(xp, t).astype(x.dtype)
+        a = t2 * (1 - ls) + ls / c if label_smoothing > 0 else t2
+        if weight is not None:
+            a = a * weight
+        d = dt(m) if reduction == "mean" else dt(1)
+        loss = _reduce(xp, -(a * logp).sum(axis=1), reduction, d, out_shape)
+        ctx.coef = (None, a / d, None)
+        ctx.logp_scale = (weight, (1 - ls) / d)
+        ctx.logp = logp
+    ctx.p = ez
+    ctx.args = (weight, reduction, x.shape)
+    return loss.astype(x.dtype) if hasattr(loss, "astype") else loss
+
+
+@_cross_entropy.backward
+def _(ctx, g):
+    first_order_only("cross_entropy")
+    need = ctx.needs_input_grad
+    res = _cross_entropy_backward(g, ctx.p, ctx.coef, ctx.args, ctx.__dict__.get("logp"),
+                                  ctx.__dict__.get("logp_scale"), need[1])
+    return res[0], (res[1] if need[1] else None)
+
+
+@defop("_cross_entropy_backward", differentiable=False)
+def _cross_entropy_backward(ctx, g, p, coef, args, logp, logp_scale, need_target):
+    xp = ctx.xp
+    weight, reduction, shape = args
+    tc, cn, cs = coef
+    gi = g.reshape(-1) if reduction == "none" else g
+    if tc is not None:
+        row = cn * gi
+        rowsum = row if cs is None else row + cs * gi * (weight.sum() if weight is not None else p.shape[1])
+        gx = p * rowsum[:, None]
+        gx[xp.arange(p.shape[0]), tc] -= row
+        if cs is not None:
+            gx -= (cs * gi)[:, None] * (weight if weight is not None else 1)
+        return (_unrows(xp, gx, shape),)
+    a = cn * (gi[:, None] if reduction == "none" else gi)
+    gx = p * a.sum(axis=1, keepdims=True) - a
+    gt = None
+    if need_target:
+        w, s = logp_scale
+        gt = -logp * s * (gi[:, None] if reduction == "none" else gi)
+        if w is not None:
+            gt = gt * w
+        gt = _unrows(xp, gt, shape)
+    return (_unrows(xp, gx, shape),) + ((gt,) if gt is not None else (xp.zeros((), g.dtype),))
+
+
+@defop("nll_loss", nin=2, node_name="NllLossBackward0")
+def _nll_loss(ctx, x, t, weight, ignore_index, reduction):
+    xp = ctx.xp
+    x2 = _rows(xp, x)
+    m, c = x2.shape
+    tc, valid = _class_targets(xp, t, c, ignore_index)
+    wt = (weight[tc] if weight is not None else xp.ones(m, x.dtype)) * valid
+    d = wt.sum() if reduction == "mean" else x.dtype.type(1)
+    loss = _reduce(xp, -x2[xp.arange(m), tc] * wt, reduction, d, t.shape)
+    ctx.state = (tc, wt / d, reduction, x.shape)
+    return xp.asarray(loss, dtype=x.dtype)
+
+
+@_nll_loss.backward
+def _(ctx, g):
+    first_order_only("nll_loss")
+    return _nll_loss_backward(g, ctx.state), None
+
+
+@defop("_nll_loss_backward", differentiable=False)
+def _nll_loss_backward(ctx, g, state):
+    xp = ctx.xp
+    tc, coef, reduction, shape = state
+    m = tc.shape[0]
+    c = shape[1] if len(shape) > 1 else shape[0]
+    gx = xp.zeros((m, c), g.dtype)
+    gx[xp.arange(m), tc] = -coef * (g.reshape(-1) if reduction == "none" else g)
+    return _unrows(xp, gx, shape)
+
+
+def _check_batch(input, target):
+    n_in = input.shape[0] if input.ndim > 1 else 1
+    n_t = target.shape[0] if target.ndim >= 1 and input.ndim > 1 else 1
+    if input.ndim > 1 and n_in != n_t:
+        raise ValueError(f"Expected input batch_size ({n_in}) to match target batch_size ({n_t}).")
+
+
+def _weight_array(weight, c):
+    if weight is None:
+        return None
+    if weight.ndim != 1 or weight.shape[0] != c:
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight.shape)}")
+    return weight._data
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over dim 1 then negative log-likelihood, fused (class indices or probabilities)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if target.dtype.is_floating_point:
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+    else:
+        _check_batch(input, target)
+        exp_shape = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+        if tuple(target.shape) != exp_shape:
+            raise RuntimeError(f"Expected target size {list(exp_shape)}, got {list(target.shape)}")
+    return _cross_entropy(input, target, _weight_array(weight, c), ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` (classes on dim 1) at ``target``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_batch(input, target)
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    return _nll_loss(input, target, _weight_array(weight, c), ignore_index, reduction)
+
+
+# ---- elementwise losses ---------------------------------------------------------------------------
+def _elementwise_loss(name, node_name, fn):
+    """An op ``name(x, y, reduction, *params)`` from ``fn(xp, x, y, *params) -> (loss, dloss/dx, dloss/dy)``."""
+    @defop(name, nin=2, node_name=node_name)
+    def op(ctx, x, y, reduction, *params):
+        xp = ctx.xp
+        l, dx, dy = fn(xp, x, y, *params)
+        if reduction == "mean":
+            inv = l.dtype.type(1.0 / max(l.size, 1))
+            out = xp.asarray(l.mean()) if l.size else xp.asarray(xp.nan, l.dtype)
+            dx = dx * inv
+            dy = dy * inv if dy is not None else None
+        elif reduction == "sum":
+            out = xp.asarray(l.sum())
+        elif reduction == "batchmean":
+            inv = l.dtype.type(1.0 / l.shape[0]) if l.ndim else l.dtype.type(1)
+            out = xp.asarray(l.sum() * inv)
+            dx = dx * inv
+            dy = dy * inv if dy is not None else None
+        else:
+            out = l
+        ctx.d = (dx, dy)
+        return out
+
+    @op.backward
+    def _(ctx, g):
+        first_order_only(name)
+        dx, dy = ctx.d
+        dev = ctx.device
+        need = ctx.needs_input_grad
+        return (g * make(dx, dev) if need[0] else None,
+                g * make(dy, dev) if need[1] and dy is not None else None)
+
+    return op
+
+
+def _mse(xp, x, y):
+    d = x - y
+    return d * d, 2 * d, -2 * d
+
+
+def _l1(xp, x, y):
+    d = x - y
+    s = xp.sign(d)
+    return xp.abs(d), s, -s
+
+
+def _smooth_l1(xp, x, y, beta):
+    d = x - y
+    ad = xp.abs(d)
+    if beta == 0:
+        s = xp.sign(d)
+        return ad, s, -s
+    small = ad < beta
+    l = xp.where(small, 0.5 * d * d / beta, ad - 0.5 * beta).astype(d.dtype)
+    g = xp.where(small, d / beta, xp.sign(d)).astype(d.dtype)
+    return l, g, -g
+
+
+def _huber(xp, x, y, delta):
+    d = x - y
+    ad = xp.abs(d)
+    small = ad < delta
+    l = xp.where(small, 0.5 * d * d, delta * (ad - 0.5 * delta)).astype(d.dtype)
+    g = xp.where(small, d, delta * xp.sign(d)).astype(d.dtype)
+    return l, g, -g
+
+
+def _bce(xp, x, y, w):
+    lx = xp.maximum(xp.log(x), -100)
+    l1x = xp.maximum(xp.log1p(-x), -100)
+    l = -(y * lx + (1 - y) * l1x)
+    dx = (x - y) / xp.maximum((1 - x) * x, x.dtype.type(1e-12))
+    dy = -(lx - l1x)
+    if w is not None:
+        l, dx, dy = l * w, dx * w, dy * w
+    return l, dx, dy
+
+
+def _bce_logits(xp, x, y, w, pw):
+    sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)          # softplus(-x)
+    sig = 1 / (1 + xp.exp(-x))
+    if pw is None:
+        l = (1 - y) * x + sp
+        dx = sig - y
+        dy = -x
+    else:
+        lw = 1 + (pw - 1) * y
+        l = (1 - y) * x + lw * sp
+        dx = (1 - y) - lw * (1 - sig)
+        dy = -x + (pw - 1) * sp
+    if w is not None:
+        l, dx, dy = l * w, dx * w, dy * w
+    return l, dx, dy
+
+
+def _kl_div(xp, x, t, log_target):
+    if log_target:
+        et = xp.exp(t)
+        return et * (t - x), -et, et * (t - x + 1)
+    pos = t > 0
+    lt = xp.log(xp.where(pos, t, 1))
+    l = xp.where(pos, t * (lt - x), 0).astype(x.dtype)
+    return l, -t + 0 * x, (lt + 1 - x) * pos
+
+
+def _poisson_nll(xp, x, y, log_input, full, eps):
+    if log_input:
+        ex = xp.exp(x)
+        l, dx, dy = ex - y * x, ex - y, -x
+    else:
+        l, dx, dy = x - y * xp.log(x + eps), 1 - y / (x + eps), -xp.log(x + eps)
+    if full:
+        big = y > 1
+        ys = xp.where(big, y, 1)
+        l = l + xp.where(big, ys * xp.log(ys) - ys + 0.5 * xp.log(2 * np.pi * ys), 0)
+        dy = dy + xp.where(big, xp.log(ys) + 0.5 / ys, 0)
+    return l.astype(x.dtype), dx.astype(x.dtype), dy.astype(x.dtype)
+
+
+def _soft_margin(xp, x, y):
+    z = -y * x
+    sp = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0)
+    sig = 1 / (1 + xp.exp(-z))
+    return sp, -y * sig, -x * sig
+
+
+_mse_loss = _elementwise_loss("mse_loss", "MseLossBackward0", _mse)
+_l1_loss = _elementwise_loss("l1_loss", "L1LossBackward0", _l1)
+_smooth_l1_loss = _elementwise_loss("smooth_l1_loss", "SmoothL1LossBackward0", _smooth_l1)
+_huber_loss = _elementwise_loss("huber_loss", "HuberLossBackward0", _huber)
+_bce_loss = _elementwise_loss("binary_cross_entropy", "BinaryCrossEntropyBackward0", _bce)
+_bce_logits_loss = _elementwise_loss("binary_cross_entropy_with_logits",
+                                     "BinaryCrossEntropyWithLogitsBackward0", _bce_logits)
+_kl_div_loss = _elementwise_loss("kl_div", "KlDivBackward0", _kl_div)
+_poisson_nll_loss = _elementwise_loss("poisson_nll_loss", "PoissonNllLossBackward0", _poisson_nll)
+_soft_margin_loss = _elementwise_loss("soft_margin_loss", "SoftMarginLossBackward0", _soft_margin)
+
+
+def _check_sizes(input, target, name):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.", stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_sizes(input, target, "mse_loss")
+    return _mse_loss(input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_sizes(input, target, "l1_loss")
+    return _l1_loss(input, target, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Squared error below ``beta``, absolute error above (scaled to join smoothly)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _check_sizes(input, target, "smooth_l1_loss")
+    return _smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Squared error below ``delta``, ``delta``-scaled absolute error above."""
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_sizes(input, target, "huber_loss")
+    return _huber_loss(input, target, reduction, delta)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross entropy between probabilities ``input`` and ``target`` (log clamped at -100)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    x = input._data
+    if x.size and ((x < 0).any() or (x > 1).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    return _bce_loss(input, target, reduction, None if weight is None else weight._data)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross entropy, computed stably; ``pos_weight`` weighs positive targets."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    return _bce_logits_loss(input, target, reduction, None if weight is None else weight._data,
+                            None if pos_weight is None else pos_weight._data)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence with ``input`` as log-probabilities (``target`` too if ``log_target``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    return _kl_div_loss(input, target, reduction, log_target)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Negative log-likelihood of a Poisson target with rate ``exp(input)`` (or ``input``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _poisson_nll_loss(input, target, reduction, log_input, full, eps)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-y * x))``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _soft_margin_loss(input, target, reduction)
+
+
+def _apply_reduction(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Per-class binary cross entropy with logits, averaged over classes."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = _bce_logits_loss(input, target, "none", None if weight is None else weight._data, None)
+    loss = loss.mean(-1) if loss.ndim else loss
+    return _apply_reduction(loss, reduction)

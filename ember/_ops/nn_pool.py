@@ -1,0 +1,509 @@
+"""Pooling (1-, 2-, 3-d): max (with indices), average, adaptive average/max, max-unpool.
+
+Windows are strided views of the padded input; backwards add the gradient back with one
+strided slice-add per kernel position (the windows may overlap).
+"""
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._registry import defop
+from .nn_misc import first_order_only
+
+PUBLIC = {}
+
+
+def _out_len(n, k, s, p, d, ceil):
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _windows(xp, x, k, s, d, out):
+    """(N, C, *out, *k) strided view of windows of an already padded ``x``."""
+    nd = len(k)
+    eff = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
+    win = xp.lib.stride_tricks.sliding_window_view(x, eff, axis=tuple(range(2, 2 + nd)))
+    return win[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * si + 1, si) for o, si in zip(out, s))
+               + tuple(slice(None, None, di) for di in d)]
+
+
+def _pad_to(xp, x, p, out, k, s, d, value):
+    """Pad ``x`` by ``p`` before and enough after for ``out`` windows (ceil_mode may need more)."""
+    nd = len(k)
+    widths = [(0, 0), (0, 0)]
+    for i in range(nd):
+        need = (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - x.shape[2 + i] - p[i]
+        widths.append((p[i], max(need, 0)))
+    if not any(a or b for a, b in widths):
+        return x
+    return xp.pad(x, widths, constant_values=value)
+
+
+def _kernel_slices(idx, out, s, d):
+    return (slice(None), slice(None)) + tuple(
+        slice(i * d[j], i * d[j] + s[j] * (out[j] - 1) + 1, s[j]) for j, i in enumerate(idx))
+
+
+def _scatter_windows(xp, parts, in_shape, p, k, s, d, out, dtype):
+    """Sum per-kernel-position contributions ``parts(flat_k, idx)`` into the padded input and crop."""
+    nd = len(k)
+    padded = tuple(max(in_shape[2 + i] + p[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1) for i in range(nd))
+    res = xp.zeros(tuple(in_shape[:2]) + padded, dtype)
+    for flat, idx in enumerate(product(*[range(v) for v in k])):
+        res[_kernel_slices(idx, out, s, d)] += parts(flat, idx)
+    return res[(slice(None), slice(None)) + tuple(slice(p[i], p[i] + in_shape[2 + i]) for i in range(nd))]
+
+
+# ---- max pool ----------------------------------------------------------------------------------------
+def _max_pool_forward(ctx, x, k, s, p, d, ceil):
+    """Max over the kernel positions (strided views, no window copy); ``am`` = first winning position."""
+    xp = ctx.xp
+    nd = len(k)
+    out = tuple(_out_len(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(nd))
+    is_float = x.dtype.kind == "f"
+    lowest = -xp.inf if is_float else xp.iinfo(x.dtype).min
+    xpad = _pad_to(xp, x, p, out, k, s, d, lowest)
+    views = [xpad[_kernel_slices(idx, out, s, d)] for idx in product(*[range(v) for v in k])]
+    y = views[0].copy() if len(views) == 1 else xp.maximum(views[0], views[1])
+    for v in views[2:]:
+        xp.maximum(y, v, out=y)
+    am = xp.zeros(y.shape, np.int8 if len(views) < 127 else np.int64)
+    if len(views) > 1:
+        nan = is_float and bool(xp.isnan(y).any())
+        rem = xp.ones(y.shape, bool)
+        for flat, v in enumerate(views):
+            hit = v == y
+            if nan:
+                hit |= v != v
+            hit &= rem
+            rem ^= hit
+            if flat:
+                xp.copyto(am, flat, where=hit)
+    ctx.am = am
+    ctx.geom = (x.shape, k, s, p, d, out)
+    return y, am, out
+
+
+def _flat_indices(xp, am, in_shape, k, s, p, d, out):
+    """Flat index into the (unpadded) input plane of each window's max, as torch returns."""
+    nd = len(k)
+    ind = xp.zeros(am.shape, np.int64)
+    rem = am.astype(np.int64)
+    for i in range(nd):
+        step = 1
+        for v in k[i + 1:]:
+            step *= v
+        ki = rem // step
+        rem = rem - ki * step
+        o = xp.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        ind = ind * in_shape[2 + i] + (o * s[i] - p[i] + ki * d[i])
+    return ind
+
+
+@defop("max_pool", node_name="MaxPool2DBackward0")
+def _max_pool_noidx(ctx, x, k, s, p, d, ceil):
+    return _max_pool_forward(ctx, x, k, s, p, d, ceil)[0]
+
+
+@defop("max_pool_with_indices", nondiff_outputs=(1,), node_name="MaxPool2DWithIndicesBackward0")
+def _max_pool(ctx, x, k, s, p, d, ceil):
+    y, am, out = _max_pool_forward(ctx, x, k, s, p, d, ceil)
+    return y, _flat_indices(ctx.xp, am, x.shape, k, s, p, d, out)
+
+
+@_max_pool_noidx.backward
+def _(ctx, g):
+    first_order_only("max_pool")
+    return _max_pool_backward(g, ctx.am, ctx.geom)
+
+
+@_max_pool.backward
+def _(ctx, g, _gi=None):
+    first_order_only("max_pool")
+    return _max_pool_backward(g, ctx.am, ctx.geom)
+
+
+@defop("_max_pool_backward", differentiable=False)
+def _max_pool_backward(ctx, g, am, geom):
+    in_shape, k, s, p, d, out = geom
+    xp = ctx.xp
+    if (all(si == ki for si, ki in zip(s, k)) and all(di == 1 for di in d) and not any(p)
+            and all(o * ki <= n for o, ki, n in zip(out, k, in_shape[2:]))):
+        # non-overlapping windows: each input position gets at most one gradient, written directly
+        res = xp.zeros(tuple(in_shape[:2]) + tuple(o * ki for o, ki in zip(out, k)), g.dtype)
+        for flat, idx in enumerate(product(*[range(v) for v in k])):
+            xp.multiply(g, am == flat, out=res[_kernel_slices(idx, out, s, d)])
+        if res.shape != tuple(in_shape):
+            full = xp.zeros(in_shape, g.dtype)
+            full[(slice(None), slice(None)) + tuple(slice(0, n) for n in res.shape[2:])] = res
+            return full
+        return res
+    zero = g.dtype.type(0)
+    return _scatter_windows(xp, lambda flat, idx: xp.where(am == flat, g, zero), in_shape, p, k, s, d, out,
+                            g.dtype)
+
+
+def max_pool(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name):
+    """Shared body of max_pool{1,2,3}d (unbatched input allowed)."""
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _tuple(stride, nd)
+    p = _tuple(padding, nd)
+    d = _tuple(dilation, nd)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D input tensor, but got "
+                           f"{list(input.shape)}" if nd != 2 else
+                           f"non-empty 3D or 4D (batch mode) tensor expected for input")
+    if any(pi * 2 > ki for pi, ki in zip(p, k)):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
+                           f"kernel_size={k[0]} and dilation={d[0]}")
+    unbatched = input.ndim == nd + 1
+    if unbatched:
+        input = input.reshape((1,) + tuple(input.shape))
+    for i in range(nd):
+        if _out_len(input.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) <= 0:
+            raise RuntimeError(f"Given input size: ({'x'.join(map(str, input.shape[1:]))}). Calculated output "
+                               "size is too small")
+    if not return_indices:
+        y = _max_pool_noidx(input, k, s, p, d, ceil_mode)
+        return y.reshape(tuple(y.shape[1:])) if unbatched else y
+    y, ind = _max_pool(input, k, s, p, d, ceil_mode)
+    if unbatched:
+        y = y.reshape(tuple(y.shape[1:]))
+        ind = ind.reshape(tuple(ind.shape[1:]))
+    return y, ind
+
+
+# ---- average pool ---------------------------------------------------------------------------------
+def _counts(n, k, s, p, out, include_pad):
+    starts = np.arange(out) * s - p
+    ends = np.minimum(starts + k, n + p)
+    if include_pad:
+        return ends - starts
+    return np.minimum(ends, n) - np.maximum(starts, 0)
+
+
+@defop("avg_pool", node_name="AvgPool2DBackward0")
+def _avg_pool(ctx, x, k, s, p, ceil, count_include_pad, divisor_override):
+    xp = ctx.xp
+    nd = len(k)
+    ones = (1,) * nd
+    out = tuple(_out_len(x.shape[2 + i], k[i], s[i], p[i], 1, ceil) for i in range(nd))
+    win = _windows(xp, _pad_to(xp, x, p, out, k, s, ones, 0), k, s, ones, out)
+    y = win.sum(axis=tuple(range(-nd, 0)))
+    if divisor_override:
+        div = x.dtype.type(divisor_override)
+    else:
+        div = np.ones((), np.int64)
+        for i in range(nd):
+            c = _counts(x.shape[2 + i], k[i], s[i], p[i], out[i], count_include_pad)
+            div = div[..., None] * c
+        div = xp.asarray(div.astype(x.dtype))
+    y /= div
+    ctx.div = div
+    ctx.geom = (x.shape, k, s, p, out)
+    return y
+
+
+@_avg_pool.backward
+def _(ctx, g):
+    first_order_only("avg_pool")
+    return _avg_pool_backward(g, ctx.div, ctx.geom)
+
+
+@defop("_avg_pool_backward", differentiable=False)
+def _avg_pool_backward(ctx, g, div, geom):
+    in_shape, k, s, p, out = geom
+    gd = g / div
+    return _scatter_windows(ctx.xp, lambda flat, idx: gd, in_shape, p, k, s, (1,) * len(k), out, g.dtype)
+
+
+def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, name):
+    """Shared body of avg_pool{1,2,3}d (unbatched input allowed)."""
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _tuple(stride, nd)
+    p = _tuple(padding, nd)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D input tensor, but got {list(input.shape)}")
+    if any(pi * 2 > ki for pi, ki in zip(p, k)):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
+                           f"kernel_size={k[0]} and dilation=1")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    unbatched = input.ndim == nd + 1
+    if unbatched:
+        input = input.reshape((1,) + tuple(input.shape))
+    y = _avg_pool(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+
+
+# ---- adaptive pools -------------------------------------------------------------------------------
+def _adaptive_ranges(n, out):
+    return [((i * n) // out, -((-(i + 1) * n) // out)) for i in range(out)]
+
+
+def _adaptive_matrix(n, out, dtype):
+    """(out, n) averaging matrix of adaptive average pooling along one dim."""
+    m = np.zeros((out, n), dtype)
+    for i, (a, b) in enumerate(_adaptive_ranges(n, out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+def _apply_along(xp, x, mats, transpose):
+    """Multiply each trailing dim of ``x`` by its matrix (``x ×_j M_j``)."""
+    nd = len(mats)
+    for j, m in enumerate(mats):
+        axis = x.ndim - nd + j
+        m = m if not transpose else m.T
+        x = xp.moveaxis(xp.matmul(m, xp.moveaxis(x, axis, -2)), -2, axis)
+    return xp.ascontiguousarray(x)
+
+
+@defop("adaptive_avg_pool", node_name="AdaptiveAvgPool2DBackward0")
+def _adaptive_avg_pool(ctx, x, out):
+    xp = ctx.xp
+    nd = len(out)
+    ctx.mats = [xp.asarray(_adaptive_matrix(x.shape[x.ndim - nd + j], out[j], x.dtype)) for j in range(nd)]
+    if all(x.shape[x.ndim - nd + j] == out[j] * 1 and out[j] == 1 for j in range(nd)):
+        return x.mean(axis=tuple(range(-nd, 0)), keepdims=True)
+    return _apply_along(xp, x, ctx.mats, False)
+
+
+@_adaptive_avg_pool.backward
+def _(ctx, g):
+    first_order_only("adaptive_avg_pool")
+    return _adaptive_avg_pool_backward(g, ctx.mats)
+
+
+@defop("_adaptive_avg_pool_backward", differentiable=False)
+def _adaptive_avg_pool_backward(ctx, g, mats):
+    return _apply_along(ctx.xp, g, mats, True)
+
+
+def _out_sizes(output_size, shape, nd):
+    out = _tuple(output_size, nd) if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+    if len(out) != nd:
+        raise ValueError(f"output_size must be {nd}")
+    return tuple(shape[len(shape) - nd + i] if o is None else int(o) for i, o in enumerate(out))
+
+
+def adaptive_avg_pool(input, output_size, nd):
+    """Shared body of adaptive_avg_pool{1,2,3}d."""
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"adaptive_avg_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    return _adaptive_avg_pool(input, _out_sizes(output_size, input.shape, nd))
+
+
+@defop("adaptive_max_pool", nondiff_outputs=(1,), node_name="AdaptiveMaxPool2DBackward0")
+def _adaptive_max_pool(ctx, x, out):
+    xp = ctx.xp
+    nd = len(out)
+    lead = x.shape[:x.ndim - nd]
+    sp = x.shape[x.ndim - nd:]
+    y = xp.empty(lead + tuple(out), x.dtype)
+    ind = xp.empty(lead + tuple(out), np.int64)
+    ranges = [_adaptive_ranges(sp[j], out[j]) for j in range(nd)]
+    for oidx in product(*[range(o) for o in out]):
+        r = [ranges[j][o] for j, o in enumerate(oidx)]
+        region = x[(Ellipsis,) + tuple(slice(a, b) for a, b in r)]
+        flat = region.reshape(lead + (-1,))
+        am = flat.argmax(axis=-1)
+        y[(Ellipsis,) + oidx] = xp.take_along_axis(flat, am[..., None], axis=-1)[..., 0]
+        lin = xp.zeros(am.shape, np.int64)
+        rem = am
+        for j, (a, b) in enumerate(r):
+            step = 1
+            for a2, b2 in r[j + 1:]:
+                step *= b2 - a2
+            kj = rem // step
+            rem = rem - kj * step
+            lin = lin * sp[j] + (a + kj)
+        ind[(Ellipsis,) + oidx] = lin
+    ctx.save_for_backward(ind)
+    ctx.in_shape, ctx.out = x.shape, out
+    return y, ind
+
+
+@_adaptive_max_pool.backward
+def _(ctx, g, _gi=None):
+    first_order_only("adaptive_max_pool")
+    (ind,) = ctx.saved_tensors
+    return _index_scatter(g, ind, ctx.in_shape, len(ctx.out), True)
+
+
+def _planes(shape, nd):
+    lead = plane = 1
+    for v in shape[:len(shape) - nd]:
+        lead *= v
+    for v in shape[len(shape) - nd:]:
+        plane *= v
+    return lead, plane
+
+
+@defop("_index_scatter", nin=2, differentiable=False)
+def _index_scatter(ctx, g, ind, shape, nd, accumulate):
+    """Put (or add) ``g`` into a zero array of ``shape`` at flat indices ``ind`` over its last ``nd`` dims."""
+    xp = ctx.xp
+    lead, plane = _planes(shape, nd)
+    out = xp.zeros((lead, plane), g.dtype)
+    r = xp.arange(lead)[:, None]
+    if accumulate:
+        xp.add.at(out, (r, ind.reshape(lead, -1)), g.reshape(lead, -1))
+    else:
+        out[r, ind.reshape(lead, -1)] = g.reshape(lead, -1)
+    return out.reshape(shape)
+
+
+@defop("_index_gather", nin=2, differentiable=False)
+def _index_gather(ctx, g, ind, nd):
+    """``g`` (…, *spatial) read at flat spatial indices ``ind``."""
+    lead, plane = _planes(g.shape, nd)
+    return ctx.xp.take_along_axis(g.reshape(lead, plane), ind.reshape(lead, -1), axis=1).reshape(ind.shape)
+
+
+@defop("max_unpool", nin=2, node_name="MaxUnpool2DBackward0")
+def _max_unpool(ctx, x, ind, shape, nd):
+    lead, plane = _planes(shape, nd)
+    if ind.size and (ind.min() < 0 or ind.max() >= plane):
+        raise RuntimeError(f"Found an invalid max index: {int(ind.max() if ind.max() >= plane else ind.min())} "
+                           f"(output volumes are of size {'x'.join(map(str, shape[len(shape) - nd:]))}")
+    ctx.save_for_backward(ind)
+    ctx.nd = nd
+    return _index_scatter.forward(ctx, x, ind, shape, nd, False)
+
+
+@_max_unpool.backward
+def _(ctx, g):
+    first_order_only("max_unpool")
+    (ind,) = ctx.saved_tensors
+    return _index_gather(g, ind, ctx.nd), None
+
+
+def max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
+    """Shared body of max_unpool{1,2,3}d: place values at the indices max_pool returned."""
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None else _tuple(stride, nd)
+    p = _tuple(padding, nd)
+    sp = tuple(input.shape[input.ndim - nd:])
+    if output_size is None:
+        out = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
+    else:
+        out = tuple(output_size)[-nd:]
+    shape = tuple(input.shape[:input.ndim - nd]) + tuple(int(o) for o in out)
+    return _max_unpool(input, indices, shape, nd)
+
+
+def adaptive_max_pool(input, output_size, return_indices, nd):
+    """Shared body of adaptive_max_pool{1,2,3}d."""
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"adaptive_max_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    y, ind = _adaptive_max_pool(input, _out_sizes(output_size, input.shape, nd))
+    return (y, ind) if return_indices else y
+
+
+def _tuple(v, n):
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1:
+            return (int(v[0]),) * n
+        return tuple(int(i) for i in v)
+    return (int(v),) * n
+
+
+# ---- interpolation (separable: one resampling matrix per spatial dim) --------------------------------
+@defop("_resample", node_name="UpsampleBackward0")
+def _resample(ctx, x, mats):
+    """Apply one (out, in) resampling matrix along each trailing dim."""
+    ctx.mats = mats
+    return _apply_along(ctx.xp, x, mats, False)
+
+
+@_resample.backward
+def _(ctx, g):
+    first_order_only("interpolate")
+    return _adaptive_avg_pool_backward(g, ctx.mats)
+
+
+def _cubic(t, a=-0.75):
+    """Weights of the 4 taps around a sample at fractional offset ``t`` (torch's A = -0.75)."""
+    def c1(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def c2(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return (c2(t + 1), c1(t), c1(1 - t), c2(2 - t))
+
+
+def resample_matrix(n_in, n_out, mode, align_corners, scale_factor):
+    """The (n_out, n_in) matrix of 1-d nearest / linear / cubic resampling, as torch computes it."""
+    m = np.zeros((n_out, n_in))
+    i = np.arange(n_out, dtype=np.float64)
+    if mode in ("nearest", "nearest-exact"):
+        scale = 1.0 / scale_factor if scale_factor else n_in / n_out
+        src = np.floor((i + 0.5) * scale if mode == "nearest-exact" else i * scale).astype(np.int64)
+        m[np.arange(n_out), np.minimum(src, n_in - 1)] = 1.0
+        return m
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = i * scale
+    else:
+        scale = 1.0 / scale_factor if scale_factor else n_in / n_out
+        src = (i + 0.5) * scale - 0.5
+        if mode != "cubic":
+            src = np.maximum(src, 0.0)
+    i0 = np.floor(src).astype(np.int64)
+    t = src - i0
+    rows = np.arange(n_out)
+    if mode == "linear":
+        i0 = np.minimum(i0, n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        np.add.at(m, (rows, i0), 1 - t)
+        np.add.at(m, (rows, i1), t)
+        return m
+    for k, w in zip(range(-1, 3), _cubic(t)):
+        np.add.at(m, (rows, np.clip(i0 + k, 0, n_in - 1)), w)
+    return m
+
+
+def interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor):
+    """Shared body of ``F.interpolate`` for nearest, (bi/tri)linear and bicubic modes."""
+    nd = input.ndim - 2
+    sp = tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        out = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nd
+        if len(out) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(sp)} and output size of {list(out)}. Please provide input "
+                             "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+        scales = (None,) * nd
+    elif scale_factor is not None:
+        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * nd
+        out = tuple(int(np.floor(s * f)) for s, f in zip(sp, scales))
+        if recompute_scale_factor:
+            scales = (None,) * nd
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    kind = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear", "bilinear": "linear",
+            "trilinear": "linear", "bicubic": "cubic"}.get(mode)
+    need = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}.get(mode)
+    if kind is None:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if need is not None and need != nd:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input")
+    if kind.startswith("nearest") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    xp = input._device.xp
+    mats = [xp.asarray(resample_matrix(sp[j], out[j], kind, bool(align_corners), scales[j]).astype(input._data.dtype))
+            for j in range(nd)]
+    return _resample(input, mats)
