@@ -1,3 +1,4 @@
+import re
 import pytest
 
 import ember
@@ -19,3 +20,9 @@ def _fresh_defaults():
     prev = ember.get_default_dtype()
     yield
     ember.set_default_dtype(prev)
+
+
+def stable_id(value):
+    """A parametrize id that is identical in every xdist worker (no memory addresses)."""
+    text = repr(value)
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", text)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import ember
+from tests.conftest import stable_id
 
 torch = pytest.importorskip("torch")
 
@@ -136,13 +137,13 @@ DATA = [
 ]
 
 
-@pytest.mark.parametrize("data", DATA, ids=repr)
+@pytest.mark.parametrize("data", DATA, ids=stable_id)
 def test_tensor_dtype_inference(data):
     check(*both(lambda: ember.tensor(data), lambda: torch.tensor(data)))
 
 
 @pytest.mark.parametrize("data", [1.5, [1, 2.5], [1 + 1j], np.array([1.5], dtype=np.float32), 3],
-                         ids=repr)
+                         ids=stable_id)
 def test_tensor_dtype_inference_follows_default_dtype(data):
     ember.set_default_dtype(ember.float64)
     torch.set_default_dtype(torch.float64)
@@ -187,7 +188,7 @@ def test_tensor_requires_grad_and_device(standin_cuda):
         reason="ember/_ops/creation.py tensor: ints beyond int64 must raise ValueError (overflow)")),
     pytest.param(object(), marks=pytest.mark.xfail(
         reason="ember/_ops/creation.py tensor: torch raises RuntimeError 'Could not infer dtype of object'")),
-], ids=repr)
+], ids=stable_id)
 def test_tensor_bad_data(data):
     both(lambda: ember.tensor(data), lambda: torch.tensor(data))
 
@@ -429,7 +430,7 @@ def test_binary_tensor_tensor(op, names, request):
 
 @pytest.mark.parametrize("op", BINARY, ids=str)
 @pytest.mark.parametrize("name", ["int64", "float32", "bool", "uint8", "float16"])
-@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
+@pytest.mark.parametrize("scalar", SCALARS, ids=stable_id)
 def test_binary_tensor_scalar_and_reflected(op, name, scalar, request):
     known_bug(request, _binary_bug(op, name, scalar) or _binary_bug(op, scalar, name))
     fn = BINARY[op]
@@ -448,7 +449,7 @@ def test_binary_zero_dim_operand(op):
 
 
 @pytest.mark.parametrize("scalar", [np.float64(2.5), np.int64(2), np.float32(1.5), np.bool_(True)],
-                         ids=repr)
+                         ids=stable_id)
 @pytest.mark.xfail(reason=NP_SCALARS, strict=False)
 def test_binary_numpy_scalars(scalar):
     e, t = pair(B, "int32")
@@ -456,7 +457,7 @@ def test_binary_numpy_scalars(scalar):
     check(*both(lambda: e * scalar, lambda: t * scalar))
 
 
-@pytest.mark.parametrize("other", ["a", None, [1, 2, 3], object()], ids=repr)
+@pytest.mark.parametrize("other", ["a", None, [1, 2, 3], object()], ids=stable_id)
 def test_binary_wrong_types(other):
     e, t = pair(B, "float32")
     both(lambda: e + other, lambda: t + other)
@@ -481,7 +482,7 @@ def test_inplace_tensor(op, names, request):
 
 @pytest.mark.parametrize("op", INPLACE, ids=str)
 @pytest.mark.parametrize("name", ["int64", "float32", "bool"])
-@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
+@pytest.mark.parametrize("scalar", SCALARS, ids=stable_id)
 def test_inplace_scalar(op, name, scalar, request):
     known_bug(request, _binary_bug(op, name, scalar))
     fn = INPLACE[op]

@@ -1,0 +1,244 @@
+"""Pointwise semantics beyond values: ==/hash, bool-returning predicates, error types and messages,
+in-place paths, create_graph through activations, and the no-SciPy special functions."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember._ops import activation as F
+
+
+def both(fn):
+    """Run ``fn`` with ember and torch; return both exceptions (or results)."""
+    out = []
+    for lib in (ember, torch):
+        try:
+            out.append(fn(lib))
+        except Exception as e:  # noqa: BLE001 - compared below
+            out.append(e)
+    return out
+
+
+def same_error(fn, match=None):
+    e, t = both(fn)
+    assert isinstance(t, Exception), "torch did not raise"
+    assert type(e) is type(t), (e, t)
+    if match is None:
+        assert str(e) == str(t), (str(e), str(t))
+    else:
+        assert match in str(e)
+
+
+# ---- == and hashing -------------------------------------------------------------------------
+def test_eq_returns_tensor_and_tensor_stays_hashable():
+    a = ember.tensor([1.0, 2.0])
+    b = ember.tensor([1.0, 3.0])
+    r = a == b
+    assert isinstance(r, ember.Tensor) and r.dtype is ember.bool
+    assert r.tolist() == [True, False]
+    assert hash(a) == id(a)
+    assert len({a, b, a}) == 2 and {a: 1}[a] == 1
+    assert a in [a] and b not in {a}
+
+
+def test_eq_with_foreign_objects_falls_back_like_torch():
+    a = ember.tensor([1.0])
+    assert (a == None) is False  # noqa: E711
+    assert (a != "x") is True
+    with pytest.raises(TypeError):
+        a < None  # noqa: B015
+
+
+def test_reflected_comparisons_and_dtype_mixing():
+    a = ember.tensor([1, 2, 3])
+    assert (1.5 < a).tolist() == [False, True, True]
+    assert (a == ember.tensor([1.0, 2.5, 3.0])).tolist() == [True, False, True]
+    assert (ember.tensor(2.0) > a).tolist() == [True, False, False]
+
+
+def test_comparison_broadcast_error_names_sizes():
+    same_error(lambda lib: lib.tensor([1.0, 2.0]) == lib.tensor([1.0, 2.0, 3.0]))
+
+
+def test_allclose_and_equal_return_python_bools():
+    a = ember.tensor([1.0, 2.0])
+    assert ember.allclose(a, a + 1e-9) is True
+    assert ember.allclose(a, a + 1.0) is False
+    assert a.allclose(a) is True
+    assert ember.equal(a, ember.tensor([1.0, 2.0])) is True
+    assert ember.equal(a, ember.tensor([1.0, 2.0, 3.0])) is False
+    assert ember.equal(ember.tensor([1]), ember.tensor([1.0])) is True
+    n = ember.tensor([float("nan")])
+    assert ember.allclose(n, n) is False and ember.allclose(n, n, equal_nan=True) is True
+
+
+def test_isclose_requires_matching_dtypes():
+    same_error(lambda lib: lib.isclose(lib.tensor([1.0]), lib.tensor([1])))
+    same_error(lambda lib: lib.allclose(lib.tensor([1.0]), lib.tensor([1])))
+
+
+# ---- error types -----------------------------------------------------------------------------
+@pytest.mark.parametrize("fn", [
+    lambda lib: lib.tensor([1.0]) & lib.tensor([1.0]),
+    lambda lib: lib.bitwise_or(lib.tensor([1]), lib.tensor([1.0])),
+    lambda lib: lib.bitwise_xor(lib.tensor([1.5]), 1),
+    lambda lib: lib.tensor([1.0]) << 1,
+    lambda lib: lib.tensor([1.0]) >> 1,
+    lambda lib: lib.bitwise_not(lib.tensor([1.0])),
+    lambda lib: ~lib.tensor([1.0]),
+    lambda lib: lib.abs(lib.tensor([True])),
+])
+def test_bitwise_and_abs_error_types(fn):
+    same_error(fn)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib: lib.tensor([1, 2]) % lib.tensor([0, 1]),
+    lambda lib: lib.fmod(lib.tensor([1, 2]), 0),
+    lambda lib: lib.tensor([1, 2]) ** -1,
+    lambda lib: lib.tensor([4]).sqrt_(),
+    lambda lib: lib.tensor([4]).sigmoid_(),
+    lambda lib: lib.clamp(lib.tensor([1.0])),
+    lambda lib: lib.where(lib.tensor([1.0]), 1.0, 2.0),
+    lambda lib: lib.lerp(lib.tensor([1.0]), lib.tensor([1.0], dtype=lib.float64), 0.5),
+    lambda lib: lib.positive(lib.tensor([True])),
+    lambda lib: lib.tensor([True]) - lib.tensor([False]),
+])
+def test_runtime_errors_match_torch(fn):
+    same_error(fn)
+
+
+def test_activation_argument_errors():
+    x = ember.tensor([1.0])
+    t = torch.tensor([1.0])
+    with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
+        F.gelu(x, approximate="x")
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        F.hardtanh(x, 2.0, 1.0)
+    with pytest.raises(RuntimeError) as e:
+        F.softshrink(x, -1)
+    with pytest.raises(RuntimeError) as et:
+        torch.nn.functional.softshrink(t, -1)
+    assert str(e.value) == str(et.value)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        ember.softmax(ember.tensor([1, 2]), 0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.softmax(ember.tensor([1.0, 2.0]), 1)
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = ember.tensor([1.0, -1.0], requires_grad=True)
+    for f in (lambda: x.relu_(), lambda: x.clamp_(0, 1), lambda: F.relu(x, inplace=True),
+              lambda: x.abs_(), lambda: x.lerp_(x, 0.5)):
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            f()
+
+
+# ---- in-place and autograd -------------------------------------------------------------------
+def test_inplace_ops_bump_version_and_rewrite_grad_fn():
+    x = ember.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    y = x * 1
+    v = y._version_value
+    for op, name in ((lambda t: t.relu_(), "ReluBackward0"), (lambda t: t.sigmoid_(), "SigmoidBackward0"),
+                     (lambda t: t.clamp_(0.1, 0.6), "ClampBackward0"),
+                     (lambda t: F.leaky_relu(t, 0.2, inplace=True), "LeakyReluBackward0")):
+        out = op(y)
+        assert out is y and type(y.grad_fn).__name__ == name
+    assert y._version_value == v + 4
+
+
+def test_inplace_gradients_match_torch():
+    grads = []
+    for lib, f in ((ember, F), (torch, torch.nn.functional)):
+        x = lib.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        a = f.leaky_relu((x * 1).sigmoid_() * 3 - 1, 0.2, inplace=True)
+        b = (x * 1).clamp_(-0.5, 1.0)
+        c = f.elu(x * 2, inplace=True)
+        (a.sum() + (b * b).sum() + c.sum()).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_inplace_result_dtype_kept_for_comparisons():
+    a = ember.tensor([1.0, 2.0, 3.0])
+    a.lt_(2.5)
+    assert a.dtype is ember.float32 and a.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_relu_subgradient_at_zero_and_clamp_at_bounds():
+    x = ember.tensor([0.0, -1.0, 1.0, 0.5], requires_grad=True)
+    (ember.relu(x) + ember.clamp(x, -1.0, 1.0)).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("name,kw", [("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}),
+                                     ("mish", {}), ("softplus", {}), ("elu", {}), ("logsigmoid", {}),
+                                     ("softsign", {})])
+def test_second_derivative_of_activations(name, kw):
+    xs = np.array([-1.3, -0.2, 0.4, 1.7])
+    x = ember.tensor(xs, requires_grad=True)
+    (g,) = ember.autograd.grad(getattr(F, name)(x, **kw).sum(), x, create_graph=True)
+    g.sum().backward()
+    t = torch.tensor(xs, requires_grad=True)
+    (tg,) = torch.autograd.grad(getattr(torch.nn.functional, name)(t, **kw).sum(), t, create_graph=True)
+    tg.sum().backward()
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7, atol=1e-10)
+
+
+def test_softmax_second_derivative():
+    xs = np.array([[0.3, -1.0, 2.0], [1.0, 1.0, 0.5]])
+    x = ember.tensor(xs, requires_grad=True)
+    t = torch.tensor(xs, requires_grad=True)
+    w = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    for lib, inp in ((ember, x), (torch, t)):
+        (g,) = lib.autograd.grad((lib.log_softmax(inp, 1) * lib.tensor(w)).sum() +
+                                 (lib.softmax(inp, 0) ** 2).sum(), inp, create_graph=True)
+        (g ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_pow_exponent_grad_at_zero_base():
+    for lib in (ember, torch):
+        x = lib.tensor([0.0, 0.0, 2.0], requires_grad=True)
+        y = lib.tensor([2.0, -1.0, 0.0], requires_grad=True)
+        (x ** y).sum().backward()
+        if lib is torch:
+            np.testing.assert_array_equal(ex.numpy(), x.grad.numpy())
+            np.testing.assert_array_equal(ey.numpy(), y.grad.numpy())
+        else:
+            ex, ey = x.grad, y.grad
+
+
+def test_softmax_is_stable_for_large_inputs():
+    x = ember.tensor([[1000.0, 1001.0, -1000.0]])
+    assert np.isfinite(ember.softmax(x, 1).numpy()).all()
+    assert np.isfinite(ember.log_softmax(x, 1).numpy()).all()
+    np.testing.assert_allclose(F.logsigmoid(ember.tensor([-200.0, 200.0])).numpy(), [-200.0, 0.0])
+    np.testing.assert_allclose(ember.sigmoid(ember.tensor([-200.0, 200.0])).numpy(), [0.0, 1.0])
+
+
+# ---- special functions without SciPy ---------------------------------------------------------
+@pytest.mark.parametrize("name,lo,hi", [("erf", -7, 7), ("erfc", -7, 30), ("erfinv", -0.999999, 0.999999)])
+def test_special_functions_match_torch_in_float64(name, lo, hi):
+    """Within a few ulp of torch (erfc's far tail skips s_erf.c's split-exponent trick)."""
+    xs = np.linspace(lo, hi, 4001)
+    e = getattr(ember, name)(ember.tensor(xs)).numpy()
+    t = getattr(torch, name)(torch.tensor(xs)).numpy()
+    np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-300)
+
+
+def test_special_function_edge_values():
+    v = ember.tensor([float("-inf"), -1.0, 1.0, float("inf"), float("nan"), 2.0])
+    tv = torch.tensor(v.tolist())
+    for name in ("erf", "erfc", "erfinv"):
+        np.testing.assert_allclose(getattr(ember, name)(v).numpy(), getattr(torch, name)(tv).numpy(),
+                                   rtol=1e-6)
+
+
+def test_where_scalars_take_condition_device_and_torch_dtype():
+    c = ember.tensor([True, False])
+    assert ember.where(c, 1, 2).dtype is ember.int64
+    assert ember.where(c, 1.0, 2).dtype is ember.float32
+    assert ember.where(c, ember.tensor([1, 2], dtype=ember.int32), 2.5).dtype is ember.float32
+    assert ember.where(c, ember.tensor(1.0, dtype=ember.float64), ember.tensor([1, 2])).dtype is ember.float64
