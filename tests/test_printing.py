@@ -132,23 +132,16 @@ def test_grad_fn():
     same_repr(e.detach(), t.detach())
 
 
-_NAMES_BUG = "grad_fn name differs from torch's ATen overload name (op definitions' names, not printing)"
 GRAD_FNS = [
     ("sub", lambda x: x - 1), ("exp", lambda x: x.exp()), ("neg", lambda x: -x),
     ("pow_scalar", lambda x: x ** 2), ("mean", lambda x: x.mean()), ("view", lambda x: x.view(2)),
     ("double", lambda x: x.double()), ("expand", lambda x: x.expand(3, 2)), ("mul", lambda x: x * 2),
-    pytest.param("div", lambda x: x / 2, marks=pytest.mark.xfail(
-        reason=f"{_NAMES_BUG}: ember/_ops/pointwise.py true_divide -> DivBackward0")),
-    pytest.param("rdiv", lambda x: 2 / x, marks=pytest.mark.xfail(
-        reason=f"{_NAMES_BUG}: scalar / tensor is reciprocal * scalar in torch -> MulBackward0")),
-    pytest.param("pow_tensor", lambda x: x ** x, marks=pytest.mark.xfail(
-        reason=f"{_NAMES_BUG}: ember/_ops/pointwise.py pow with a tensor exponent -> PowBackward1")),
-    pytest.param("rsub", lambda x: 1 - x, marks=pytest.mark.xfail(
-        reason=f"{_NAMES_BUG}: ember/_ops/pointwise.py scalar - tensor -> RsubBackward1")),
-    pytest.param("reshape", lambda x: x.reshape(2), marks=pytest.mark.xfail(
-        reason=f"{_NAMES_BUG}: ember/_ops/shape.py reshape of a viewable tensor -> ViewBackward0")),
-    pytest.param("sum_dim", lambda x: x.sum(0), marks=pytest.mark.xfail(
-        reason=f"{_NAMES_BUG}: ember/_ops/reduction.py sum with dim -> SumBackward1")),
+    ("div", lambda x: x / 2),
+    ("rdiv", lambda x: 2 / x),
+    ("pow_tensor", lambda x: x ** x),
+    ("rsub", lambda x: 1 - x),
+    ("reshape", lambda x: x.reshape(2)),
+    ("sum_dim", lambda x: x.sum(0)),
 ]
 
 
@@ -216,8 +209,6 @@ def test_cuda_device_suffix(standin_cuda):
     assert repr(e) == "tensor([1.5000], device='cuda:0', requires_grad=True)"
 
 
-@pytest.mark.xfail(reason="Tensor.__format__ (ember/_tensor.py) formats a 0-dim tensor with an "
-                          "empty spec as its repr; torch formats item()")
 def test_format_0dim_empty_spec():
     e, t = pair(2.5)
     assert f"{e}" == f"{t}"

@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ember
@@ -48,24 +48,6 @@ def values(x):
         return x.to(torch.float64).numpy() if x.dtype.is_floating_point else x.numpy()
     return x.detach().numpy(force=True).astype(np.float64) if x.dtype.is_floating_point \
         else x.detach().numpy(force=True)
-
-
-# Known bugs outside the promotion tables (ember/_dtype.py agrees with torch everywhere):
-BF16_SCALAR = ("ember/_ops/_registry.py apply: a Python float scalar with a bfloat16 operand computes "
-               "in float32 (ml_dtypes does not treat Python floats as weak scalars); cast scalars to "
-               "the compute dtype")
-BOOL_FLOORDIV = ("ember/_ops/pointwise.py floor_divide: torch raises NotImplementedError "
-                 "('div_floor_cpu' not implemented for 'Bool') when both operands are bool")
-
-
-def known_bug(op, pair):
-    """The reason an operand pair hits a known ember bug, else None."""
-    (ka, da), (kb, db) = pair
-    if op in ARITH and {da, db} == {"bfloat16", "float"} and "scalar" in (ka, kb):
-        return BF16_SCALAR
-    if op == "floordiv" and da == db == "bool":
-        return BOOL_FLOORDIV
-    return None
 
 
 def assert_same_outcome(fn, ea, eb, ta, tb):
@@ -122,7 +104,6 @@ ARITH = {"add": operator.add, "mul": operator.mul, "truediv": operator.truediv,
 @PROPS
 @given(operand_pairs, st.sampled_from(list(ARITH)))
 def test_arithmetic_result_dtype(pair, op):
-    assume(known_bug(op, pair) is None)
     (ka, da), (kb, db) = pair
     ea, ta = make(ka, da)
     eb, tb = make(kb, db)
@@ -134,14 +115,11 @@ def _all_operand_pairs():
     return [(a, b) for a in kinds for b in kinds if "scalar" not in (a[0], b[0]) or a[0] != b[0]]
 
 
-def _mismatches(op, known):
-    """Operand pairs where ember's outcome differs from torch's, as readable lines; ``known``
-    selects the pairs hitting a known bug (True) or the others (False)."""
+def _mismatches(op):
+    """Operand pairs where ember's outcome differs from torch's, as readable lines."""
     fn = ARITH[op]
     bad = []
     for pair in _all_operand_pairs():
-        if (known_bug(op, pair) is not None) != known:
-            continue
         (ka, da), (kb, db) = pair
         ea, ta = make(ka, da)
         eb, tb = make(kb, db)
@@ -165,16 +143,7 @@ def test_result_type_exhaustive():
 
 @pytest.mark.parametrize("op", list(ARITH))
 def test_arithmetic_exhaustive(op):
-    bad = _mismatches(op, known=False)
-    assert not bad, f"{len(bad)} mismatches:\n" + "\n".join(bad[:40])
-
-
-@pytest.mark.parametrize("op", list(ARITH))
-def test_arithmetic_known_bugs(op, request):
-    reasons = {known_bug(op, p) for p in _all_operand_pairs()} - {None}
-    if reasons:
-        request.applymarker(pytest.mark.xfail(reason="; ".join(sorted(reasons)), strict=False))
-    bad = _mismatches(op, known=True)
+    bad = _mismatches(op)
     assert not bad, f"{len(bad)} mismatches:\n" + "\n".join(bad[:40])
 
 
@@ -201,8 +170,7 @@ def test_result_type_follows_default_dtype(name, scalar):
         ea, ta = make("tensor", name)
         eb, tb = make("scalar", scalar)
         assert dname(ember.result_type(ea, eb)) == dname(torch.result_type(ta, tb))
-        if known_bug("truediv", (("tensor", name), ("scalar", scalar))) is None:
-            assert_same_outcome(operator.truediv, ea, eb, ta, tb)
+        assert_same_outcome(operator.truediv, ea, eb, ta, tb)
     finally:
         torch.set_default_dtype(torch.float32)
 
@@ -252,9 +220,6 @@ def test_broadcast_shape(shapes, name):
         np.testing.assert_allclose(values(r), values(fn(ta, tb)), rtol=1e-6)
 
 
-@pytest.mark.xfail(reason="ember/_ops/_registry.py apply: mismatched shapes leak NumPy's ValueError; "
-                          "torch raises RuntimeError 'The size of tensor a (3) must match the size "
-                          "of tensor b (4) at non-singleton dimension 1'", strict=False)
 @PROPS
 @given(incompatible_shapes())
 def test_broadcast_mismatch_raises(shapes):

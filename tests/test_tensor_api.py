@@ -75,55 +75,6 @@ def both(fn_e, fn_t):
     return re, rt
 
 
-# Known bugs in files this suite does not own: the case is marked xfail (non-strict) at run time,
-# so it still runs and shows as XPASS once fixed. Missing features are left to fail.
-BOOL_SUB = ("ember/_ops/pointwise.py sub: torch raises RuntimeError when either operand (tensor or "
-            "scalar) is bool; ember checks only two bool arrays (and bool - True leaks NumPy's TypeError)")
-BOOL_DIV_POW = ("ember/_ops/pointwise.py floor_divide/pow: torch raises NotImplementedError when both "
-                "operands are bool")
-INT_ZERO_DIV = ("ember/_ops/pointwise.py floor_divide: integer division by zero must raise "
-                "RuntimeError('ZeroDivisionError'); NumPy returns 0")
-NEG_INT_POW = ("ember/_ops/pointwise.py pow: integer ** negative integer must raise RuntimeError "
-               "('Integers to negative integer powers are not allowed.'); NumPy's ValueError leaks")
-SCALAR_WRAP = ("ember/_ops/_registry.py apply: a Python int outside the compute dtype's range "
-               "(uint8 tensor + -3) must wrap as torch; NumPy 2 raises OverflowError")
-POS_BOOL = "ember/_ops/pointwise.py Tensor.__pos__: torch raises RuntimeError for a bool tensor"
-NP_SCALARS = ("ember/_ops/pointwise.py _binary_dunders: NumPy scalars must act as Python scalars "
-              "(np.int64/np.float32/np.bool_ give TypeError, np.float64 keeps float64)")
-NP_SCALARS_IN_LISTS = ("ember/_ops/creation.py _infer_array: NumPy scalars inside lists keep their dtype "
-                       "in torch ([np.float64(1.0), 2] -> float64, [[np.int32(1)]] -> int32)")
-LEGACY_NEW = ("ember/_ops/creation.py _legacy_new: torch.Tensor() is shape (0,), and a plain tuple "
-              "is data (Tensor((2, 3)) == tensor([2., 3.])); only a Size is a shape")
-FLOAT_INT_MULTI = ("ember/_tensor.py Tensor.__float__/__int__: a multi-element tensor must raise "
-                   "ValueError('only one element tensors can be converted to Python scalars')")
-
-
-def known_bug(request, reason):
-    if reason:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
-
-
-def _binary_bug(op, a, b):
-    """Known-bug reason for ``a op b`` (``a op= b`` for ``i``-ops): dtype names or Python scalars."""
-    inplace = op.startswith("i")
-    op = op.removeprefix("i")
-    kinds = [x if isinstance(x, str) else "bool" if isinstance(x, bool) else "scalar" for x in (a, b)]
-    floating = any(isinstance(x, float) or x in ("float16", "bfloat16", "float32", "float64")
-                   for x in (a, b))
-    if op == "sub" and "bool" in kinds and not (a == b == "bool"):
-        # an in-place sub into a bool tensor fails the cast check first, as in torch
-        return None if inplace and a == "bool" and kinds[1] != "bool" else BOOL_SUB
-    if op in ("floordiv", "pow") and kinds == ["bool", "bool"]:
-        return BOOL_DIV_POW
-    if op == "floordiv" and b == "bool" and not floating:
-        return INT_ZERO_DIV  # the bool operand holds False
-    if op == "pow" and -3 in (a, b) and {"bool", "int64", "uint8"} & set(kinds):
-        return NEG_INT_POW
-    if op != "truediv" and "uint8" in (a, b) and -3 in (a, b):
-        return SCALAR_WRAP
-    return None
-
-
 # ---- construction and dtype inference --------------------------------------------------------------
 DATA = [
     1, 2.5, True, 1 + 2j, [1, 2], [1.0, 2], [1, 2.5], [True, False], [True, 2], [True, 2.5],
@@ -131,9 +82,9 @@ DATA = [
     np.array([1.5, 2.5]), np.array([1.5, 2.5], dtype=np.float32), np.array([1, 2], dtype=np.int32),
     np.array([True]), np.array(3.0), np.array([1, 2], dtype=np.uint8),
     np.float64(1.5), np.float32(2.5), np.int32(3), np.int64(4), np.bool_(True), np.float16(1.5),
-    pytest.param([np.float64(1.0), 2], marks=pytest.mark.xfail(reason=NP_SCALARS_IN_LISTS)),
+    [np.float64(1.0), 2],
     [np.float32(1.0), 2.0],
-    pytest.param([[np.int32(1)], [np.int32(2)]], marks=pytest.mark.xfail(reason=NP_SCALARS_IN_LISTS)),
+    [[np.int32(1)], [np.int32(2)]],
 ]
 
 
@@ -184,10 +135,8 @@ def test_tensor_requires_grad_and_device(standin_cuda):
 
 @pytest.mark.parametrize("data", [
     "abc", [1, "a"], [[1, 2], [3]],
-    pytest.param([2 ** 63], marks=pytest.mark.xfail(
-        reason="ember/_ops/creation.py tensor: ints beyond int64 must raise ValueError (overflow)")),
-    pytest.param(object(), marks=pytest.mark.xfail(
-        reason="ember/_ops/creation.py tensor: torch raises RuntimeError 'Could not infer dtype of object'")),
+    [2 ** 63],
+    object(),
 ], ids=stable_id)
 def test_tensor_bad_data(data):
     both(lambda: ember.tensor(data), lambda: torch.tensor(data))
@@ -273,8 +222,6 @@ def test_array_protocol():
     assert np.array(t, copy=True).ctypes.data != t.data_ptr()
 
 
-@pytest.mark.xfail(reason="ember/_tensor.py Tensor.__array__: torch calls numpy(), so np.asarray of a "
-                          "tensor requiring grad raises RuntimeError; ember detaches silently")
 def test_array_protocol_requires_grad_like_torch():
     both(lambda: np.asarray(ember.tensor([1.0], requires_grad=True)),
          lambda: np.asarray(torch.tensor([1.0], requires_grad=True)))
@@ -365,8 +312,8 @@ def test_bool_float_int(values, name):
         check(conv(e), conv(t))
 
 
-@pytest.mark.parametrize("conv", [bool, pytest.param(float, marks=pytest.mark.xfail(reason=FLOAT_INT_MULTI)),
-                                  pytest.param(int, marks=pytest.mark.xfail(reason=FLOAT_INT_MULTI))],
+@pytest.mark.parametrize("conv", [bool, float,
+                                  int],
                          ids=lambda f: f.__name__)
 @pytest.mark.parametrize("values", [[1.0, 2.0], [], [[1, 2]]], ids=str)
 def test_bool_float_int_errors(values, conv):
@@ -420,8 +367,7 @@ def _operand(values, name):
 
 @pytest.mark.parametrize("op", BINARY, ids=str)
 @pytest.mark.parametrize("names", TENSOR_PAIRS, ids="-".join)
-def test_binary_tensor_tensor(op, names, request):
-    known_bug(request, _binary_bug(op, *names))
+def test_binary_tensor_tensor(op, names):
     fn = BINARY[op]
     ea, ta = _operand(A, names[0])
     eb, tb = _operand(B, names[1])
@@ -431,8 +377,7 @@ def test_binary_tensor_tensor(op, names, request):
 @pytest.mark.parametrize("op", BINARY, ids=str)
 @pytest.mark.parametrize("name", ["int64", "float32", "bool", "uint8", "float16"])
 @pytest.mark.parametrize("scalar", SCALARS, ids=stable_id)
-def test_binary_tensor_scalar_and_reflected(op, name, scalar, request):
-    known_bug(request, _binary_bug(op, name, scalar) or _binary_bug(op, scalar, name))
+def test_binary_tensor_scalar_and_reflected(op, name, scalar):
     fn = BINARY[op]
     e, t = _operand(B, name)
     check(*both(lambda: fn(e, scalar), lambda: fn(t, scalar)))
@@ -450,7 +395,6 @@ def test_binary_zero_dim_operand(op):
 
 @pytest.mark.parametrize("scalar", [np.float64(2.5), np.int64(2), np.float32(1.5), np.bool_(True)],
                          ids=stable_id)
-@pytest.mark.xfail(reason=NP_SCALARS, strict=False)
 def test_binary_numpy_scalars(scalar):
     e, t = pair(B, "int32")
     check(*both(lambda: e + scalar, lambda: t + scalar))
@@ -469,8 +413,7 @@ def test_binary_wrong_types(other):
 @pytest.mark.parametrize("names", [("int64", "int64"), ("float32", "float32"), ("int64", "float32"),
                                    ("float32", "int64"), ("bool", "bool"), ("int32", "int64"),
                                    ("float64", "float16")], ids="-".join)
-def test_inplace_tensor(op, names, request):
-    known_bug(request, _binary_bug(op, *names))
+def test_inplace_tensor(op, names):
     fn = INPLACE[op]
     ea, ta = _operand(A, names[0])
     eb, tb = _operand(B, names[1])
@@ -483,8 +426,7 @@ def test_inplace_tensor(op, names, request):
 @pytest.mark.parametrize("op", INPLACE, ids=str)
 @pytest.mark.parametrize("name", ["int64", "float32", "bool"])
 @pytest.mark.parametrize("scalar", SCALARS, ids=stable_id)
-def test_inplace_scalar(op, name, scalar, request):
-    known_bug(request, _binary_bug(op, name, scalar))
+def test_inplace_scalar(op, name, scalar):
     fn = INPLACE[op]
     e, t = _operand(B, name)
     re, rt = both(lambda: fn(e, scalar), lambda: fn(t, scalar))
@@ -536,13 +478,11 @@ def test_matmul_inplace_and_errors():
 @pytest.mark.parametrize("name", ["int64", "float32", "bool", "uint8", "int8", "float16", "float64"])
 @pytest.mark.parametrize("op", [operator.neg, operator.pos, operator.abs, operator.invert],
                          ids=lambda f: f.__name__)
-def test_unary_operators(op, name, request):
-    known_bug(request, POS_BOOL if op is operator.pos and name == "bool" else None)
+def test_unary_operators(op, name):
     e, t = _operand(A, name)
     check(*both(lambda: op(e), lambda: op(t)))
 
 
-@pytest.mark.xfail(reason=INT_ZERO_DIV, strict=False)
 def test_integer_division_by_zero():
     e, t = pair([1, 2], "int64")
     z_e, z_t = pair([0, 0], "int64")
@@ -550,7 +490,6 @@ def test_integer_division_by_zero():
     both(lambda: e % z_e, lambda: t % z_t)
 
 
-@pytest.mark.xfail(reason=NEG_INT_POW, strict=False)
 def test_integer_negative_power():
     e, t = pair([1, 2], "int64")
     both(lambda: e ** -1, lambda: t ** -1)
@@ -648,8 +587,8 @@ def test_set_default_dtype_rejects(d):
 
 # ---- legacy constructor -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("args", [(2, 3), (3,), ([1, 2],), ([[1.5], [2]],), ([],),
-                                  pytest.param(((2, 3),), marks=pytest.mark.xfail(reason=LEGACY_NEW)),
-                                  pytest.param((), marks=pytest.mark.xfail(reason=LEGACY_NEW))],
+                                  ((2, 3),),
+                                  ()],
                          ids=str)
 def test_legacy_constructor(args):
     e, t = ember.Tensor(*args), torch.Tensor(*args)

@@ -176,6 +176,7 @@ class Op:
         self.differentiable = differentiable
         self.nondiff_outputs = nondiff_outputs
         self.view = view
+        self.check = None                   # optional check(ctx, inputs) on the unpromoted inputs
         self.node_cls = type(node_name or f"{_camel(name)}Backward0", (Node,), {"_op": self})
         OPS[name] = self
 
@@ -195,6 +196,14 @@ class Op:
         return f"<ember op {self.name}>"
 
 
+def variant(op, name):
+    """A node class for ``op`` under another of torch's overload names (``SumBackward1``...).
+
+    A forward (or ``op.check``) picks it with ``ctx.__class__ = V``; the backward is ``op``'s.
+    """
+    return type(name, (op.node_cls,), {"__slots__": ()})
+
+
 def defop(name, *, nin=1, promote=None, differentiable=True, nondiff_outputs=(), view=False,
           node_name=None):
     """Declare an op from its forward ``f(ctx, *arrays, *params, **kw)``; returns the Op.
@@ -210,6 +219,13 @@ def defop(name, *, nin=1, promote=None, differentiable=True, nondiff_outputs=(),
 def _device_error(a, b):
     return RuntimeError("Expected all tensors to be on the same device, but found at least two "
                         f"devices, {a} and {b}!")
+
+
+def _py_scalar(v):
+    """NumPy scalars act as the Python scalars they hold (torch reads ``np.bool_`` as a float)."""
+    if isinstance(v, _np_scalar):
+        return float(v) if isinstance(v, _np.bool_) else v.item()
+    return v
 
 
 def compute_dtype(inputs, promote):
@@ -262,6 +278,8 @@ def apply(op, inputs, args=(), kw=None, target=None):
         elif op.promote is None:
             raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(x).__name__}")
         else:
+            if isinstance(x, _np_scalar):
+                return apply(op, tuple(map(_py_scalar, inputs)), args, kw, target)
             if x is not None and not isinstance(x, _SCALARS):
                 raise TypeError(f"{op.name}(): argument 'other' must be Tensor or Number, not "
                                 f"{type(x).__name__}")
@@ -269,6 +287,9 @@ def apply(op, inputs, args=(), kw=None, target=None):
             arrays.append(x)
     if dev is None:
         dev = _CPU
+    ctx = op.node_cls()
+    if op.check is not None:
+        op.check(ctx, inputs)
     promote = op.promote
     if promote is not None and (same_dtype is False or has_scalar or
                                 (promote == "float" and same_dtype is not None and same_dtype.kind in "biu")):
@@ -287,7 +308,6 @@ def apply(op, inputs, args=(), kw=None, target=None):
                 arrays[i] = a.astype(npdt)
             if inputs[i]._device is not dev:
                 arrays[i] = _backend_move(arrays[i], inputs[i]._device, dev)
-    ctx = op.node_cls()
     ctx.xp = xp = dev.xp
     ctx.device = dev
     try:

@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import _backend
 from .._dtype import (_FROM_NP, bool_, float32, from_numpy_dtype, get_default_dtype, int64,
-                      to_dtype)
-from .._tensor import Tensor, make
+                      promote_types, to_dtype)
+from .._tensor import Size, Tensor, make
 from ._util import factory_device, factory_dtype, size_args
 
 PUBLIC = {}
@@ -38,6 +38,12 @@ def _infer_array(data, dtype):
         data = _tensors_to_lists(data)
     arr = np.asarray(data)
     k = arr.dtype.kind
+    if k == "O" or arr.dtype == np.uint64:
+        _refuse_elements(data)
+    if k in "fiub" and isinstance(data, (list, tuple)):
+        items = _flatten(data)
+        if any(isinstance(v, np.generic) for v in items):
+            return arr.astype(_element_dtype(items).np, copy=False)
     if k == "f":
         return arr.astype(get_default_dtype().np, copy=False)
     if k == "c":
@@ -46,11 +52,31 @@ def _infer_array(data, dtype):
         return arr.astype(np.int64, copy=False)
     if k == "b":
         return arr
-    if k == "O" or k == "U" or k == "S":
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}"
-                        if k != "O" else "too many dimensions 'str'" if isinstance(data, str)
-                        else f"Could not infer dtype of {type(_flatten(data)[0]).__name__}")
+    if k == "U" or k == "S":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _refuse_elements(data):
+    """torch's errors for data NumPy could only hold as objects (or as uint64)."""
+    for v in _flatten(data):
+        if isinstance(v, int) and not -2 ** 63 <= v < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        if isinstance(v, str):
+            raise TypeError("too many dimensions 'str'")
+        if not isinstance(v, (int, float, complex, np.generic)):
+            raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
+
+
+def _element_dtype(items):
+    """torch's dtype for a list mixing NumPy scalars (their own dtype) and Python numbers."""
+    dt = None
+    for v in items:
+        d = (from_numpy_dtype(v.dtype) if isinstance(v, np.generic) else bool_ if isinstance(v, bool)
+             else int64 if isinstance(v, int) else get_default_dtype() if isinstance(v, float)
+             else get_default_dtype().to_complex())
+        dt = d if dt is None else promote_types(dt, d)
+    return dt
 
 
 def _flatten(x):
@@ -424,9 +450,9 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 def _legacy_new(cls, *args, device=None, dtype=None):
     """``Tensor(2, 3)`` is an uninitialised float tensor; ``Tensor([1, 2])`` copies data as float."""
     dt = get_default_dtype() if dtype is None else to_dtype(dtype)
-    if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], tuple):
+    if len(args) == 1 and not isinstance(args[0], (int, Size)):
         return tensor(args[0], dtype=dt, device=device)
-    shape = size_args(args)
+    shape = size_args(args) if args else (0,)
     dev = factory_device(device)
     return make(dev.xp.zeros(shape, dtype=dt.np), dev, cls=cls)
 

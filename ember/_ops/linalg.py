@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, make
-from ._registry import _SHORT, apply, apply_binary, bind, defop
+from ._registry import _SHORT, apply, apply_binary, bind, defop, variant
 from ._util import check_tensor
 from .reduction import _vector_norm
 
@@ -87,6 +87,8 @@ def _matmul(ctx, a, b):
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
         _matmul_size_error(a, b)
+    if b.ndim == 1 and a.ndim <= 2:
+        ctx.__class__ = _Dot if a.ndim == 1 else _Mv
     ctx.save_for_backward(a, b)
     try:
         return ctx.xp.matmul(a, b)
@@ -160,6 +162,10 @@ def _(ctx, g):
             gb = gb.reshape(gb.shape[:-1])
         return ga, gb
     return (_mmt(g, b, False, True) if n[0] else None), (_mmt(a, g, True, False) if n[1] else None)
+
+
+_Dot = variant(_matmul, "DotBackward0")
+_Mv = variant(_matmul, "MvBackward0")
 
 
 def matmul(input, other):

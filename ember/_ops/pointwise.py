@@ -10,8 +10,9 @@ import math as _math
 
 import numpy as _np
 
+from .._dtype import bool_ as _bool
 from .._tensor import Tensor, make
-from ._registry import _SHORT, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop
+from ._registry import _SHORT, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop, variant
 
 PUBLIC = {}
 
@@ -49,6 +50,10 @@ def _(ctx, g):
     return g, (g if alpha == 1 else g * alpha)
 
 
+def _is_bool(v):
+    return v.dtype is _bool if isinstance(v, Tensor) else type(v) is bool
+
+
 @defop("sub", nin=2, promote="default")
 def sub(ctx, x, y, *, alpha=1):
     if alpha != 1:
@@ -58,6 +63,23 @@ def sub(ctx, x, y, *, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
     return ctx.xp.subtract(x, y)
+
+
+def _sub_check(ctx, inputs):
+    """torch refuses a bool operand (tensor or scalar) on either side of ``-``; scalar - tensor is rsub."""
+    a, b = inputs
+    if not isinstance(a, Tensor):
+        ctx.__class__ = _Rsub
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+sub.check = _sub_check
+_Rsub = variant(sub, "RsubBackward1")
 
 
 @sub.backward
@@ -79,7 +101,7 @@ def _(ctx, g):
     return (g * y if n[0] else None), (g * x if n[1] else None)
 
 
-@defop("true_divide", nin=2, promote="float")
+@defop("true_divide", nin=2, promote="float", node_name="DivBackward0")
 def true_divide(ctx, x, y):
     ctx.save_for_backward(x, y)
     return ctx.xp.true_divide(x, y)
@@ -148,16 +170,44 @@ def _(ctx, g):
     return g * y
 
 
-@defop("pow", nin=2, promote="default")
+@defop("pow", nin=2, promote="default", node_name="PowBackward1")
 def pow(ctx, x, y):  # noqa: A001 - torch's name
+    xp = ctx.xp
     kind = _kernel_dtype(x, y).kind
     if kind == "b":
-        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-    if kind in "iu" and hasattr(y, "dtype") and (y < 0).any():
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = ctx.xp.power(x, y)
+        if not ctx.__dict__.get("bool_scalar_exponent"):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        out = xp.logical_or(x, xp.logical_not(y))      # x ** True == x, x ** False == True
+    elif kind in "iu" and hasattr(y, "dtype") and (y < 0).any():
+        # integer ** negative integer tensor: 1 stays 1, -1 alternates, the rest truncate to 0
+        neg = y < 0
+        out = xp.power(x, xp.where(neg, 0, y))
+        odd = (y % 2).astype(bool)
+        at_neg = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
+        out = xp.where(neg, at_neg, out)
+    else:
+        out = xp.power(x, y)
     ctx.save_for_backward(x, y, out)
     return out
+
+
+def _pow_check(ctx, inputs):
+    """pow(Tensor, Scalar): a negative int exponent of an integral tensor raises; bool ** bool works."""
+    x, y = inputs
+    if not isinstance(y, Tensor):
+        ctx.__class__ = _PowScalarExp
+    elif not isinstance(x, Tensor):
+        ctx.__class__ = _PowScalarBase
+    if isinstance(x, Tensor) and type(y) in (int, bool):
+        if x.dtype is _bool and type(y) is bool:
+            ctx.bool_scalar_exponent = True
+        elif y < 0 and not x.dtype.is_floating_point and not x.dtype.is_complex:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+pow.check = _pow_check
+_PowScalarExp = variant(pow, "PowBackward0")
+_PowScalarBase = variant(pow, "PowBackward2")
 
 
 @pow.backward
@@ -209,12 +259,12 @@ def _binary_dunders(name, op, reflect=True, inplace=True):
     def fwd(self, other):
         if type(other) is Tensor:
             return apply_binary(op, self, other)
-        if not isinstance(other, (Tensor, int, float, bool, complex)):
+        if not isinstance(other, (Tensor, int, float, bool, complex, _np.generic)):
             return NotImplemented
         return apply(op, (self, other))
 
     def rev(self, other):
-        if not isinstance(other, (int, float, bool, complex)):
+        if not isinstance(other, (int, float, bool, complex, _np.generic)):
             return NotImplemented
         return apply(op, (other, self))
 
@@ -235,6 +285,16 @@ _binary_dunders("mul", mul)
 _binary_dunders("truediv", true_divide)
 _binary_dunders("floordiv", floor_divide)
 _binary_dunders("pow", pow)
+
+
+def _rtruediv(self, other):
+    """``scalar / t``: torch computes ``t.reciprocal() * scalar`` (so ``grad_fn`` is a Mul)."""
+    if not isinstance(other, (int, float, bool, complex, _np.generic)):
+        return NotImplemented
+    return apply(mul, (reciprocal(self), other))
+
+
+Tensor.__rtruediv__ = _rtruediv
 Tensor.__neg__ = Tensor.neg
 
 
@@ -814,6 +874,24 @@ def _(ctx, g):
     return where(ok, g, 0.0), glo, ghi
 
 
+def _clamp_check(ctx, inputs):
+    if not isinstance(inputs[1], Tensor) and not isinstance(inputs[2], Tensor):
+        ctx.__class__ = _ClampScalar
+
+
+_clamp.check = _clamp_check
+_ClampScalar = variant(_clamp, "ClampBackward1")
+_ClampMin = (variant(_clamp, "ClampMinBackward0"), variant(_clamp, "ClampMinBackward1"))
+_ClampMax = (variant(_clamp, "ClampMaxBackward0"), variant(_clamp, "ClampMaxBackward1"))
+
+
+def _renamed(out, names, bound):
+    """clamp_min/clamp_max record clamp's node under their own names (scalar / tensor bound)."""
+    if out.grad_fn is not None:
+        out.grad_fn.__class__ = names[isinstance(bound, Tensor)]
+    return out
+
+
 def _clamp_args(min, max):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -831,19 +909,19 @@ def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
 
 
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
-    return apply(_clamp, (input, min, None))
+    return _renamed(apply(_clamp, (input, min, None)), _ClampMin, min)
 
 
 def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
-    return apply(_clamp, (input, None, max))
+    return _renamed(apply(_clamp, (input, None, max)), _ClampMax, max)
 
 
 def clamp_min_(self: Tensor, min) -> Tensor:  # noqa: A002
-    return clamp_(self, min, None)
+    return _renamed(clamp_(self, min, None), _ClampMin, min)
 
 
 def clamp_max_(self: Tensor, max) -> Tensor:  # noqa: A002
-    return clamp_(self, None, max)
+    return _renamed(clamp_(self, None, max), _ClampMax, max)
 
 
 PUBLIC["clamp"] = PUBLIC["clip"] = Tensor.clamp = Tensor.clip = clamp

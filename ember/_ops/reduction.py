@@ -10,7 +10,7 @@ from .._dtype import _FROM_NP, bool as _bool, to_dtype
 from .._tensor import Tensor, make, wrap_dim
 from . import pointwise as _pointwise
 from .pointwise import abs, sign  # noqa: A004
-from ._registry import bind, defop
+from ._registry import bind, defop, variant
 from ._util import dims_of, size_args
 
 PUBLIC = {}
@@ -49,6 +49,8 @@ def _sum_dtype(x, dtype):
 
 @defop("sum")
 def sum(ctx, x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    if dim is not None:
+        ctx.__class__ = _SumDim
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
     return ctx.xp.sum(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
@@ -59,12 +61,17 @@ def _(ctx, g):
     return _expand_back(g, ctx)
 
 
+_SumDim = variant(sum, "SumBackward1")
+
+
 @defop("mean")
 def mean(ctx, x, dim=None, keepdim=False, *, dtype=None):
     if dtype is None and x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_dtype_name(x)}")
+    if dim is not None:
+        ctx.__class__ = _MeanDim
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
     n = 1
@@ -78,6 +85,9 @@ def mean(ctx, x, dim=None, keepdim=False, *, dtype=None):
 @mean.backward
 def _(ctx, g):
     return _expand_back(g / ctx.n, ctx)
+
+
+_MeanDim = variant(mean, "MeanBackward1")
 
 
 def _dtype_name(x):
@@ -223,8 +233,10 @@ def _(ctx, g):
     return _expand_back(g, ctx) * scale
 
 
-@defop("prod", node_name="ProdBackward1")
+@defop("prod")
 def prod(ctx, x, dim=None, keepdim=False, *, dtype=None):
+    if dim is not None:
+        ctx.__class__ = _ProdDim
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
     out = ctx.xp.prod(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
@@ -250,6 +262,9 @@ def _(ctx, g):
     c = make((nz == 0).astype(xa.dtype), x._device)
     b = make(((nz == 1) & zero).astype(xa.dtype), x._device)
     return ge * others * (c / safe + b)
+
+
+_ProdDim = variant(prod, "ProdBackward1")
 
 
 # ---- max / min ---------------------------------------------------------------------------------

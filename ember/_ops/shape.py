@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Size, Tensor, make, wrap_dim
-from ._registry import apply, bind, check_inplace_allowed, defop
+from ._registry import apply, bind, check_inplace_allowed, defop, variant
 from ._util import dims_of
 from .views import _offset_of, _strided_view
 
@@ -66,12 +66,19 @@ def _(ctx, g):
 def reshape(ctx, x, *shape):
     shape = infer_size(_raw(shape), x.size)
     ctx.in_shape = x.shape
-    return ctx.xp.reshape(x, shape)
+    out = ctx.xp.reshape(x, shape)
+    base = out.base
+    ctx.__class__ = _ReshapeView if base is not None and (base is x or base is x.base) else _ReshapeCopy
+    return out
 
 
 @reshape.backward
 def _(ctx, g):
     return g.reshape(ctx.in_shape)
+
+
+_ReshapeView = variant(reshape, "ViewBackward0")
+_ReshapeCopy = variant(reshape, "UnsafeViewBackward0")
 
 
 @defop("expand", view=True)
@@ -215,6 +222,7 @@ def squeeze(ctx, x, dim=None):
     if dim is None:
         axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
     else:
+        ctx.__class__ = _SqueezeDims if isinstance(dim, (tuple, list)) else _SqueezeDim
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = tuple(d for d in (wrap_dim(d, n) for d in dims) if n and x.shape[d] == 1)
     ctx.in_shape = x.shape
@@ -224,6 +232,10 @@ def squeeze(ctx, x, dim=None):
 @squeeze.backward
 def _(ctx, g):
     return g.reshape(ctx.in_shape)
+
+
+_SqueezeDim = variant(squeeze, "SqueezeBackward1")
+_SqueezeDims = variant(squeeze, "SqueezeBackward2")
 
 
 @defop("unsqueeze", view=True)
