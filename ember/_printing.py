@@ -231,7 +231,7 @@ def tensor_repr(t, *, prefix=None, tensor_contents=None) -> str:
     if tensor_contents is not None:
         text = tensor_contents
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + text, suffixes, indent)

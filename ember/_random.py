@@ -88,13 +88,26 @@ def generator_for(generator, device):
     g = _device_generators.get(device)
     if g is None:
         g = _device_generators[device] = Generator(device)
-        g.manual_seed(default_generator.initial_seed())
+        g.manual_seed(_device_seeds.get(device, _device_seeds.get(device.type, default_generator.initial_seed())))
     return g
+
+
+_device_seeds: dict = {}     # seeds given before a device's generator exists (by Device or type)
+
+
+def seed_devices(seed, device_type, device=None) -> None:
+    """Seed one device's generator (``device``) or all of ``device_type``'s, now or when first used."""
+    key = device if device is not None else device_type
+    _device_seeds[key] = int(seed)
+    for d, g in _device_generators.items():
+        if d.type == device_type and (device is None or d == device):
+            g.manual_seed(seed)
 
 
 def manual_seed(seed) -> Generator:
     """Seed the default generator (and every device's): same seed, same numbers."""
     default_generator.manual_seed(seed)
+    _device_seeds.clear()
     for g in _device_generators.values():
         g.manual_seed(seed)
     return default_generator

@@ -5,6 +5,8 @@ Operators and methods that compute (``+``, ``exp``, ``sum``...) are bound onto T
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import _backend
@@ -282,12 +284,18 @@ class Tensor:
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
-        t = make(self._data.copy(), self._device, self._requires_grad, type(self))
+        memo[id(self)] = t = make(self._data.copy(), self._device, self._requires_grad, type(self))
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
-        t.__dict__.update(self.__dict__)
-        memo[id(self)] = t
+        for k, v in self.__dict__.items():
+            if k not in _AUTOGRAD_STATE:
+                t.__dict__[k] = copy.deepcopy(v, memo)
         return t
+
+
+# per-instance autograd fields a deepcopy rebuilds rather than copies
+_AUTOGRAD_STATE = frozenset(("_requires_grad", "grad_fn", "_grad", "_base", "_output_nr", "_retains_grad",
+                             "_hooks", "_accum", "_is_view"))
 
 
 def _rebuild(arr, device, requires_grad):

@@ -294,3 +294,45 @@ def test_nonleaf_grad_access_warns():
     y = x * 2
     with pytest.warns(UserWarning, match="not a leaf Tensor"):
         assert y.grad is None
+
+
+def test_inplace_on_view_of_leaf_raises_torchs_error():
+    for lib in (ember, torch):
+        w = lib.zeros(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+            w[0].add_(1)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+            w[1:] = 2.0
+        with pytest.raises(RuntimeError, match="^a leaf Variable"):
+            w[[0]] = 2.0
+
+
+def test_copy_broadcasts_casts_and_routes_grad_to_source():
+    out = {}
+    for lib in (ember, torch):
+        b = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = lib.ones(3, requires_grad=True)
+        y = (x * 3).unsqueeze(0).expand(2, 3).clone()
+        y.copy_(b * 2)
+        (y * lib.tensor([[1.0], [2.0]])).sum().backward()
+        i = lib.zeros(3, dtype=lib.int64).copy_(lib.tensor([1.7, 2.2, -3.9]))
+        out[lib.__name__] = (y.detach().numpy(), b.grad.numpy(), x.grad.numpy(), i.numpy(), y.grad_fn.name())
+        with pytest.raises(RuntimeError, match="must match the size"):
+            lib.zeros(3).copy_(lib.ones(4))
+    for e, t in zip(out["ember"], out["torch"]):
+        if isinstance(e, str):
+            assert e == t
+        else:
+            np.testing.assert_array_equal(e, t)
+
+
+def test_deepcopy_copies_grad_and_attributes():
+    import copy
+    t = ember.ones(2, requires_grad=True)
+    t.grad = ember.full((2,), 3.0)
+    t.tag = ["a"]
+    u = copy.deepcopy(t)
+    assert u.requires_grad and u.is_leaf and u.grad is not t.grad and u.grad.tolist() == [3.0, 3.0]
+    assert u.tag == ["a"] and u.tag is not t.tag
+    u.add_(1) if not u.requires_grad else u.detach().add_(1)
+    assert t.tolist() == [1.0, 1.0]

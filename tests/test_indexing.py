@@ -255,9 +255,8 @@ def test_zero_dim_input():
 
 
 def test_nonzero_where_single():
-    from ember._ops.indexing import _where_single
     a = np.array([[1, 0], [2, 3]])
-    e = _where_single(ember.tensor(a))
+    e = ember.where(ember.tensor(a))
     t = torch.where(torch.tensor(a))
     assert len(e) == len(t) and all(x.tolist() == y.tolist() for x, y in zip(e, t))
     assert ember.nonzero(ember.tensor(3.0)).shape == (1, 0)

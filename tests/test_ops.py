@@ -28,11 +28,7 @@ for _info in ALL:
 
 
 def _np(t):
-    if hasattr(t, "detach"):
-        t = t.detach()
-    if hasattr(t, "cpu"):
-        t = t.cpu()
-    a = t.numpy()
+    a = t.numpy(force=True)   # force: detach/cpu, and torch's efficient zero tensors
     return a.astype(np.float64) if a.dtype.kind in "fc" or str(a.dtype) == "bfloat16" else a
 
 

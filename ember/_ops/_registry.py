@@ -30,6 +30,7 @@ from .._tensor import Tensor, _new, make
 
 OPS: dict = {}          # name -> Op, the derivatives table
 _SCALARS = (int, float, bool, complex)
+_SCALAR_TYPES = frozenset(_SCALARS)
 _ndarray = _np.ndarray
 _np_scalar = _np.generic
 _NATIVE_FLOATS = (_np.float16, _np.float32, _np.float64, _np.complex64, _np.complex128)
@@ -481,14 +482,14 @@ def _resolve_saved(items, inputs, arrays, out_arrays, outs):
         if isinstance(a, Tensor):
             saved.append((a, a._version[0]))
             continue
-        if a is None or isinstance(a, _SCALARS):
+        if a is None or type(a) in _SCALAR_TYPES:
             saved.append((a, None))
             continue
         t = None
         for i, arr in enumerate(arrays):
             if a is arr:
                 x = inputs[i]
-                t = x if x._data is arr else make(arr, x._device)
+                t = x if isinstance(x, Tensor) and x._data is arr else make(arr, outs[0]._device)
                 break
         else:
             for arr, o in zip(out_arrays, outs):
@@ -511,6 +512,8 @@ def _write_inplace(op, ctx, target, inputs, arrays, out, record):
                            f"type {_SHORT[tdt.name]}")
     if out.shape != target._data.shape:
         bshape = _broadcast_shape(out.shape, target._data.shape)
+        if bshape is None:
+            raise _broadcast_error((target._data, out), ValueError("broadcast"))
         if bshape != target._data.shape:
             raise RuntimeError(
                 f"output with shape [{', '.join(map(str, target._data.shape))}] doesn't match the "
@@ -561,8 +564,13 @@ _CPU = Device("cpu")
 
 def check_inplace_allowed(t: Tensor):
     """torch refuses in-place ops on leaves that require grad while grad mode is on."""
-    if t._requires_grad and t.grad_fn is None and _grad_state.enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if t._requires_grad and _grad_state.enabled:
+        if t.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = t._base
+        if base is not None and base.grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
 
 
 def bind(op, name=None, *, function=True, method=True, inplace=False, namespace=None):

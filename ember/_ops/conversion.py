@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import _backend
 from .._dtype import ALIASES, _FROM_NP, to_dtype
 from .._tensor import Tensor
-from ._registry import apply, defop
+from ._registry import apply, check_inplace_allowed, defop
 
 PUBLIC = {}
 
@@ -106,3 +106,30 @@ def type_as(self, other):
 Tensor.cpu = _cpu
 Tensor.cuda = _cuda
 Tensor.type_as = type_as
+
+
+@defop("copy", nin=2, node_name="CopyBackwards")
+def _copy(ctx, x, src):
+    return src.astype(x.dtype, copy=False)
+
+
+@_copy.backward
+def _(ctx, g):
+    n = ctx.needs_input_grad
+    return (g.new_zeros(g.shape) if n[0] else None), (g if n[1] else None)
+
+
+_copy.node_cls.name = lambda self: "torch::autograd::CopyBackwards"   # torch's name() for this node
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` into ``self`` in place (broadcast, cast to ``self``'s dtype, across devices)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    check_inplace_allowed(self)
+    if src._device != self._device:
+        src = src.to(self._device)
+    return apply(_copy, (self, src), (), None, target=self)
+
+
+Tensor.copy_ = copy_

@@ -329,6 +329,10 @@ def __setitem__(self, key, value):
     basic, adv, _ = parse_key(self._data.shape, key, self._device.xp)
     if basic is None and adv is None:
         basic = (Ellipsis,)
+    elif adv is None and self._requires_grad and self.grad_fn is None and _grad_state.enabled:
+        # torch writes a basic key through a view of the leaf
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
     _write(self, _PUTS["setitem"], _value(self, value), basic, adv)
 
 
@@ -946,11 +950,6 @@ def nonzero(input, *, as_tuple=False):
 def argwhere(input):
     """Indices of the non-zero entries as an (n, ndim) tensor."""
     return _nonzero_op(input)
-
-
-def _where_single(condition):
-    """``where(condition)``: ``nonzero(condition, as_tuple=True)``."""
-    return nonzero(condition, as_tuple=True)
 
 
 def _check_take_index(index, n):

@@ -50,6 +50,9 @@ def _(ctx, g):
     return g, (g if alpha == 1 else g * alpha)
 
 
+_MISSING = object()
+
+
 def _is_bool(v):
     return v.dtype is _bool if isinstance(v, Tensor) else type(v) is bool
 
@@ -944,8 +947,15 @@ def _(ctx, g):
     return (_where(g, 0.0, cond._data) if n[0] else None), (_where(0.0, g, cond._data) if n[1] else None)
 
 
-def where(condition: Tensor, input, other) -> Tensor:
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (tensors or scalars)."""
+def where(condition: Tensor, input=_MISSING, other=_MISSING) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (tensors or scalars).
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+    """
+    if input is _MISSING and other is _MISSING:
+        return condition.nonzero(as_tuple=True)
+    if input is _MISSING or other is _MISSING:
+        raise TypeError("where() missing required argument 'input' or 'other'")
     if not isinstance(condition, Tensor):
         raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
                         f"{type(condition).__name__}")

@@ -261,7 +261,7 @@ def _call(node, buf):
 
 
 def _device_of(node):
-    return node.__dict__.get("device")
+    return node.device
 
 
 def _accumulate(t: Tensor, g: Tensor, create_graph: bool, given: set):

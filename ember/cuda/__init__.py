@@ -1,7 +1,7 @@
 """``ember.cuda``: GPU tensors through CuPy, when CuPy and a GPU are present."""
 from __future__ import annotations
 
-from .. import _backend
+from .. import _backend, _random
 
 
 def is_available() -> bool:
@@ -29,3 +29,38 @@ def synchronize(device=None) -> None:
     xp = _backend.cuda_module()
     if hasattr(xp, "cuda"):
         xp.cuda.Stream.null.synchronize()
+
+
+def _current():
+    return _backend.Device("cuda", current_device() if is_available() else 0)
+
+
+def manual_seed(seed) -> None:
+    """Seed the current GPU's generator (kept for later if CUDA is not initialised)."""
+    _random.seed_devices(seed, "cuda", _current())
+
+
+def manual_seed_all(seed) -> None:
+    """Seed every GPU's generator."""
+    _random.seed_devices(seed, "cuda")
+
+
+def seed() -> None:
+    """Seed the current GPU's generator from OS entropy."""
+    manual_seed(_random.Generator().seed())
+
+
+def seed_all() -> None:
+    manual_seed_all(_random.Generator().seed())
+
+
+def initial_seed() -> int:
+    return _random.generator_for(None, _current()).initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    return _random.generator_for(None, _backend.canonical(device)).get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    _random.generator_for(None, _backend.canonical(device)).set_state(new_state)
