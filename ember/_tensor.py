@@ -50,7 +50,7 @@ class Tensor:
     _output_nr = 0
     _retains_grad = False
     _hooks = None
-    _accum = None
+    _leaf_edge = None      # (AccumulateGrad, 0) once a leaf requiring grad enters a graph
     _is_view = False
     __array_ufunc__ = None   # make NumPy defer to Tensor's reflected operators
     __array_priority__ = 1000
@@ -295,7 +295,7 @@ class Tensor:
 
 # per-instance autograd fields a deepcopy rebuilds rather than copies
 _AUTOGRAD_STATE = frozenset(("_requires_grad", "grad_fn", "_grad", "_base", "_output_nr", "_retains_grad",
-                             "_hooks", "_accum", "_is_view"))
+                             "_hooks", "_leaf_edge", "_is_view"))
 
 
 def _rebuild(arr, device, requires_grad):

@@ -154,10 +154,10 @@ def edge(t: Tensor):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
-        acc = t._accum
-        if acc is None:
-            acc = t._accum = AccumulateGrad(t)
-        return (acc, 0)
+        e = t._leaf_edge
+        if e is None:
+            e = t._leaf_edge = (AccumulateGrad(t), 0)
+        return e
     return None
 
 
@@ -386,8 +386,20 @@ def apply_binary(op, x, y, kw=None):
         out = op.forward(ctx, a, b, **kw) if kw else op.forward(ctx, a, b)
     except ValueError as e:
         raise _broadcast_error((a, b), e) from None
-    return _wrap_single(op, ctx, (x, y), (a, b), out, dev,
-                        (x._requires_grad or y._requires_grad) and op.differentiable and _grad_state.enabled)
+    if not ((x._requires_grad or y._requires_grad) and op.differentiable and _grad_state.enabled):
+        return _wrap_single(op, ctx, (x, y), (a, b), out, dev, False)
+    if "_to_save" in ctx.__dict__ or type(out) is not _ndarray or out.dtype.kind not in "fc":
+        return _wrap_single(op, ctx, (x, y), (a, b), out, dev, True)
+    # the arithmetic-with-grad hot path: _record inlined for two tensors and one float output
+    t = _new(Tensor)
+    t._data = out
+    t._device = dev
+    t._version = [0]
+    ctx._edges = [edge(x), edge(y)]
+    ctx._in_meta = ((a.shape, a.dtype), (b.shape, b.dtype))
+    t.grad_fn = ctx
+    t._requires_grad = True
+    return t
 
 
 def _wrap_tuple(op, ctx, inputs, arrays, out, dev, record):
@@ -445,10 +457,10 @@ def _record(op, ctx, inputs, arrays, out_arrays, outs, _Tensor=Tensor):
             if fn is not None:
                 edges.append((fn, x._output_nr))
             elif x._requires_grad:
-                acc = x._accum
-                if acc is None:
-                    acc = x._accum = AccumulateGrad(x)
-                edges.append((acc, 0))
+                e = x._leaf_edge
+                if e is None:
+                    e = x._leaf_edge = (AccumulateGrad(x), 0)
+                edges.append(e)
             else:
                 edges.append(None)
             a = x._data

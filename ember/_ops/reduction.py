@@ -32,6 +32,8 @@ def _keep(g, ctx):
 
 def _expand_back(g, ctx):
     """Broadcast a reduced gradient back over the input's shape."""
+    if g._data.ndim == 0:       # a full reduction's gradient expands as it is
+        return g.expand(ctx.in_shape)
     return _keep(g, ctx).expand(ctx.in_shape)
 
 
@@ -39,6 +41,9 @@ def _red_dims(dim, ndim):
     """``dims_of`` for a reduction; a 0-dim input accepts dim 0/-1 and reduces nothing."""
     dims = dims_of(dim, ndim)
     return dims if ndim else ()
+
+
+_np_add_reduce = np.add.reduce
 
 
 def _sum_dtype(x, dtype):
@@ -53,7 +58,9 @@ def sum(ctx, x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
         ctx.__class__ = _SumDim
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
-    return ctx.xp.sum(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    xp = ctx.xp
+    add_reduce = _np_add_reduce if xp is np else xp.sum     # ufunc.reduce skips np.sum's wrapper
+    return add_reduce(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
 
 
 @sum.backward

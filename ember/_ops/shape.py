@@ -129,6 +129,10 @@ Tensor.reshape_as = lambda self, other: self.reshape(other.shape)
 def _strided(xp, x, shape, strides, offset=0):
     """A writable view of ``x``'s storage with element ``strides``, ``offset`` elements past ``x``'s start."""
     if xp is np:
+        if x.flags.c_contiguous:    # x's own buffer: no walk to the root array
+            it = x.itemsize
+            return np.ndarray(tuple(shape), x.dtype, buffer=x, offset=offset * it,
+                              strides=tuple(s * it for s in strides))
         return _strided_view(xp, x, tuple(shape), tuple(strides), _offset_of(x) + offset)
     it = x.itemsize
     return xp.ndarray(tuple(shape), x.dtype, x.data + offset * it, strides=tuple(s * it for s in strides))
