@@ -52,6 +52,7 @@ class Tensor:
     _hooks = None
     _leaf_edge = None      # (AccumulateGrad, 0) once a leaf requiring grad enters a graph
     _is_view = False
+    _view_version = 0       # the storage version a view's grad_fn was recorded at
     __array_ufunc__ = None   # make NumPy defer to Tensor's reflected operators
     __array_priority__ = 1000
 
@@ -295,7 +296,7 @@ class Tensor:
 
 # per-instance autograd fields a deepcopy rebuilds rather than copies
 _AUTOGRAD_STATE = frozenset(("_requires_grad", "grad_fn", "_grad", "_base", "_output_nr", "_retains_grad",
-                             "_hooks", "_leaf_edge", "_is_view"))
+                             "_hooks", "_leaf_edge", "_is_view", "_view_version"))
 
 
 def _rebuild(arr, device, requires_grad):

@@ -319,3 +319,20 @@ def test_inplace_through_view_grads(view):
         (y * y).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_view_history_regenerated_after_base_modified_in_place():
+    """A view used after its base (or another view of it) was written in place reads the new
+    values and backpropagates through the new history, as torch's regenerated view does."""
+    import torch
+
+    def run(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = w * 1
+        v = x[1:]
+        x.mul_(2)
+        u = x[:2]
+        x[2] = 10.0
+        ((v * lib.tensor([1.0, 3.0])).sum() + u.sum()).backward()
+        return w.grad.tolist(), v.tolist(), type(v.grad_fn).__name__
+    assert run(ember) == run(torch)

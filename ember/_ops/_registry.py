@@ -150,6 +150,8 @@ def _type_name(t):
 
 def edge(t: Tensor):
     """Where a gradient for ``t`` goes: its grad_fn, or its (cached) AccumulateGrad."""
+    if t._is_view and t._view_version != t._version[0]:
+        _refresh_view(t)
     fn = t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
@@ -159,6 +161,16 @@ def edge(t: Tensor):
             e = t._leaf_edge = (AccumulateGrad(t), 0)
         return e
     return None
+
+
+def _refresh_view(t: Tensor) -> None:
+    """``t`` is a view whose storage was written in place since its history was recorded."""
+    base = t._base
+    if base is not None and base._requires_grad and _grad_state.enabled:
+        from .views import regenerate_view_history
+        regenerate_view_history(t, base)
+    else:
+        t._view_version = t._version[0]
 
 
 def _camel(name: str) -> str:
@@ -340,6 +352,7 @@ def _wrap_single(op, ctx, inputs, arrays, out, dev, record):
         src = inputs[0]
         if src._data is out or _shares(out, src._data):
             t._version = src._version
+            t._view_version = src._version[0]
             t._base = src._base if src._base is not None else src
             t._is_view = True
     if record:
@@ -453,6 +466,8 @@ def _record(op, ctx, inputs, arrays, out_arrays, outs, _Tensor=Tensor):
     meta = []
     for x in inputs:
         if isinstance(x, _Tensor):
+            if x._is_view and x._view_version != x._version[0]:
+                _refresh_view(x)
             fn = x.grad_fn
             if fn is not None:
                 edges.append((fn, x._output_nr))

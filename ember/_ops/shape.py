@@ -170,6 +170,7 @@ def _mark_views(outs, src):
     base = src._base if src._base is not None else src
     for o in outs:
         o._version = src._version
+        o._view_version = src._version[0]
         o._base = base
         o._is_view = True
     return outs

@@ -123,14 +123,20 @@ def rebase_view_history(view: Tensor, base: Tensor, fn: Node) -> None:
     base.grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
-    # the view now reads from the new base: an as_strided view of it
-    shape, stride, off = _geometry(view)
+    regenerate_view_history(view, base)
+
+
+def regenerate_view_history(view: Tensor, base: Tensor) -> None:
+    """Make ``view``'s history an as_strided view of ``base``'s current history (as torch does
+    when a view is used after its base, or another view of it, was modified in place)."""
     ctx = as_strided.node_cls()
-    ctx.xp = fn.xp
-    ctx.geom = (shape, stride, off)
+    ctx.xp = base._device.xp
+    ctx.device = base._device
+    ctx.geom = _geometry(view)
     ctx.in_geom = _geometry(base)
-    ctx._edges = ((node, 0),)
+    ctx._edges = (edge(base),)
     ctx._in_meta = ((base._data.shape, base._data.dtype),)
     view.grad_fn = ctx
     view._output_nr = 0
     view._requires_grad = True
+    view._view_version = view._version[0]
