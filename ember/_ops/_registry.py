@@ -399,15 +399,19 @@ def apply_binary(op, x, y, kw=None):
         out = op.forward(ctx, a, b, **kw) if kw else op.forward(ctx, a, b)
     except ValueError as e:
         raise _broadcast_error((a, b), e) from None
-    if not ((x._requires_grad or y._requires_grad) and op.differentiable and _grad_state.enabled):
-        return _wrap_single(op, ctx, (x, y), (a, b), out, dev, False)
-    if "_to_save" in ctx.__dict__ or type(out) is not _ndarray or out.dtype.kind not in "fc":
-        return _wrap_single(op, ctx, (x, y), (a, b), out, dev, True)
-    # the arithmetic-with-grad hot path: _record inlined for two tensors and one float output
+    if type(out) is not _ndarray:
+        return _wrap_single(op, ctx, (x, y), (a, b), out, dev, (x._requires_grad or y._requires_grad)
+                            and op.differentiable and _grad_state.enabled)
     t = _new(Tensor)
     t._data = out
     t._device = dev
     t._version = [0]
+    if not ((x._requires_grad or y._requires_grad) and op.differentiable and _grad_state.enabled):
+        return t
+    if "_to_save" in ctx.__dict__ or out.dtype.kind not in "fc":
+        _record(op, ctx, (x, y), (a, b), (out,), (t,))
+        return t
+    # the arithmetic-with-grad hot path: _record inlined for two tensors and one float output
     ctx._edges = [edge(x), edge(y)]
     ctx._in_meta = ((a.shape, a.dtype), (b.shape, b.dtype))
     t.grad_fn = ctx
