@@ -27,7 +27,7 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
 
 globals().update(_PUBLIC)
 
-from . import nn, optim  # noqa: E402  (torch.nn / torch.optim are importable attributes)
+from . import nn, optim, utils  # noqa: E402  (torch.nn / .optim / .utils are importable attributes)
 
 _np.seterr(all="ignore")  # torch is silent on inf/nan results; NumPy would warn
 

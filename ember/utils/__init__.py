@@ -1,1 +1,3 @@
-"""``ember.utils``: data loading (``ember.utils.data``) and file-format helpers."""
+"""``ember.utils``: helpers beside the core (``ember.utils.safetensors``)."""
+
+from . import safetensors  # noqa: E402,F401
