@@ -14,8 +14,13 @@ def _flat_outputs(out):
     return (out,) if isinstance(out, Tensor) else tuple(o for o in out if isinstance(o, Tensor))
 
 
-def _numerical_jacobian(fn, inputs, i, eps):
-    """d outputs / d inputs[i] by central differences, one column per input element."""
+def _differentiable(outs):
+    """Indices of the outputs autograd differentiates (floating point, requiring grad)."""
+    return [k for k, o in enumerate(outs) if o._requires_grad]
+
+
+def _numerical_jacobian(fn, inputs, i, eps, keep, n_out):
+    """d outputs[keep] / d inputs[i] by central differences, one column per input element."""
     x = inputs[i]
     data = x._data
     flat = data.reshape(-1) if data.flags.c_contiguous else None
@@ -25,19 +30,26 @@ def _numerical_jacobian(fn, inputs, i, eps):
     for k in range(flat.size):
         orig = flat[k].item()
         flat[k] = orig + eps
-        plus = [o._data.astype(np.float64).reshape(-1).copy() for o in _flat_outputs(fn(*inputs))]
+        plus = _selected(fn(*inputs), keep)
         flat[k] = orig - eps
-        minus = [o._data.astype(np.float64).reshape(-1).copy() for o in _flat_outputs(fn(*inputs))]
+        minus = _selected(fn(*inputs), keep)
         flat[k] = orig
         cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
-    return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
+    return np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))
+
+
+def _selected(out, keep):
+    outs = _flat_outputs(out)
+    return [outs[k]._data.astype(np.float64).reshape(-1) for k in keep]
 
 
 def _analytical_jacobian(fn, inputs, diff_idx):
     from . import grad as _grad
     from .grad_mode import enable_grad
     with enable_grad():
-        outs = [o for o in _flat_outputs(fn(*inputs)) if o._requires_grad]
+        all_outs = _flat_outputs(fn(*inputs))
+    keep = _differentiable(all_outs)
+    outs = [all_outs[k] for k in keep]
     n_out = sum(o._data.size for o in outs)
     jac = {i: np.zeros((n_out, inputs[i]._data.size)) for i in diff_idx}
     row = 0
@@ -51,7 +63,7 @@ def _analytical_jacobian(fn, inputs, diff_idx):
                 if g is not None:
                     jac[i][row] = g._data.astype(np.float64).reshape(-1)
             row += 1
-    return jac
+    return jac, keep, n_out
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -68,9 +80,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. "
                           "This check will likely fail if all the inputs are not of double precision "
                           "floating point.", UserWarning, stacklevel=2)
-    analytic = _analytical_jacobian(func, inputs, diff_idx)
+    analytic, keep, n_out = _analytical_jacobian(func, inputs, diff_idx)
     for i in diff_idx:
-        num = _numerical_jacobian(func, inputs, i, eps)
+        num = _numerical_jacobian(func, inputs, i, eps, keep, n_out)
         ana = analytic[i]
         if num.shape != ana.shape or not np.allclose(ana, num, rtol=rtol, atol=atol):
             if raise_exception:
@@ -86,7 +98,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """Check second derivatives: gradcheck of the (create_graph) vector-Jacobian product."""
     from . import grad as _grad
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    outs = _flat_outputs(func(*inputs))
+    outs = [o for o in _flat_outputs(func(*inputs)) if o._requires_grad]
     rng = np.random.default_rng(0)
     if grad_outputs is None:
         grad_outputs = tuple(make(rng.standard_normal(o._data.shape).astype(o._data.dtype), o._device)
