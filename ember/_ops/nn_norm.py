@@ -1,13 +1,15 @@
 """Normalisation ops with fused forward and backward: batch norm, layer norm, group norm.
 
 Each forward saves the normalised input ``xhat`` and ``1/std``; each backward is the closed form
-``gx = invstd / M * (M * gxhat - sum(gxhat) - xhat * sum(gxhat * xhat))`` over the reduced axes.
+``gx = invstd / M * (M * gxhat - sum(gxhat) - xhat * sum(gxhat * xhat))`` over the reduced axes,
+run on arrays, or, under ``create_graph=True``, on Tensors recomputed from the input so that it
+has a backward itself (double backward, e.g. a WGAN-GP gradient penalty).
 """
 from __future__ import annotations
 
-from .._tensor import Tensor
+from .._grad_state import state as _grad_state
+from .._tensor import Tensor, make
 from ._registry import defop
-from .nn_misc import first_order_only
 
 PUBLIC = {}
 
@@ -27,6 +29,24 @@ def _norm_backward(gh, xhat, invstd, axes, m):
     s1 = gh.sum(axis=axes, keepdims=True)
     s2 = (gh * xhat).sum(axis=axes, keepdims=True)
     return (gh * m - s1 - xhat * s2) * (invstd / m)
+
+
+def _norm_backward_graph(gh, x, axes, eps):
+    """``_norm_backward`` on Tensors, with ``xhat`` recomputed from ``x`` (differentiable); also returns xhat."""
+    xc = x - x.mean(axes, keepdim=True)
+    invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    xhat = xc * invstd
+    m = 1
+    for a in axes:
+        m *= x.shape[a]
+    s1 = gh.sum(axes, keepdim=True)
+    s2 = (gh * xhat).sum(axes, keepdim=True)
+    return (gh * m - s1 - xhat * s2) * (invstd / m), xhat
+
+
+def _sum_to(t, axes, shape):
+    """``t`` summed over ``axes`` (none if empty) and viewed as ``shape``."""
+    return (t.sum(axes) if axes else t).reshape(shape)
 
 
 # ---- batch norm -------------------------------------------------------------------------------------
@@ -49,14 +69,16 @@ def _batch_norm(ctx, x, w, b, running_mean, running_var, training, momentum, eps
             running_var._version[0] += 1
     else:
         invstd = (1.0 / xp.sqrt(running_var._data + eps)).astype(x.dtype).reshape(shape)
-        xhat = (x - running_mean._data.astype(x.dtype).reshape(shape)) * invstd
-    ctx.training, ctx.axes, ctx.shape = training, axes, shape
-    ctx.save_for_backward(w, xhat, invstd)
+        ctx.mean = running_mean._data.astype(x.dtype).reshape(shape)
+        xhat = (x - ctx.mean) * invstd
+    ctx.training, ctx.axes, ctx.shape, ctx.eps = training, axes, shape, eps
+    ctx.save_for_backward(w, xhat, invstd, x)
     return xhat * w.reshape(shape) + b.reshape(shape)
 
 
 @defop("_batch_norm_backward", nin=4, differentiable=False)
 def _batch_norm_backward(ctx, g, w, xhat, invstd, training, axes, shape, need):
+    """Fused first-order batch norm backward on arrays."""
     gw = (g * xhat).sum(axis=axes) if need[1] else None
     gb = g.sum(axis=axes) if need[2] else None
     out = []
@@ -77,9 +99,19 @@ def _unpack(ctx, res):
 
 @_batch_norm.backward
 def _(ctx, g):
-    saved = ctx.saved_tensors
-    first_order_only("batch_norm")
-    return _unpack(ctx, _batch_norm_backward(g, *saved, ctx.training, ctx.axes, ctx.shape, ctx.needs_input_grad))
+    w, xhat, invstd, x = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    if not _grad_state.enabled:
+        return _unpack(ctx, _batch_norm_backward(g, w, xhat, invstd, ctx.training, ctx.axes, ctx.shape, need))
+    axes, shape = ctx.axes, ctx.shape
+    gh = g * w.reshape(shape)
+    if ctx.training:
+        gx, xhat = _norm_backward_graph(gh, x, axes, ctx.eps)
+    else:
+        gx = gh * invstd
+        xhat = (x - make(ctx.mean, x.device)) * invstd
+    return (gx if need[0] else None, (g * xhat).sum(axes) if need[1] else None,
+            g.sum(axes) if need[2] else None)
 
 
 # ---- layer norm / group norm -----------------------------------------------------------------------
@@ -89,13 +121,14 @@ def _group_affine_norm(ctx, x, w, b, rows, axes, affine_shape, sum_axes, eps):
     xp = ctx.xp
     xhat, _, _, invstd = _normalize(xp, x.reshape(rows), axes, eps)
     xhat = xhat.reshape(x.shape)
-    ctx.save_for_backward(w, xhat, invstd)
-    ctx.geom = (rows, axes, affine_shape, sum_axes)
+    ctx.save_for_backward(w, xhat, invstd, x)
+    ctx.geom, ctx.eps = (rows, axes, affine_shape, sum_axes), eps
     return xhat * w.reshape(affine_shape) + b.reshape(affine_shape)
 
 
 @defop("_group_affine_norm_backward", nin=4, differentiable=False)
 def _group_affine_norm_backward(ctx, g, w, xhat, invstd, geom, need):
+    """Fused first-order layer/group norm backward on arrays."""
     rows, axes, affine_shape, sum_axes = geom
     out = []
     if need[0]:
@@ -113,9 +146,15 @@ def _group_affine_norm_backward(ctx, g, w, xhat, invstd, geom, need):
 
 @_group_affine_norm.backward
 def _(ctx, g):
-    saved = ctx.saved_tensors
-    first_order_only("layer_norm/group_norm")
-    return _unpack(ctx, _group_affine_norm_backward(g, *saved, ctx.geom, ctx.needs_input_grad))
+    w, xhat, invstd, x = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    if not _grad_state.enabled:
+        return _unpack(ctx, _group_affine_norm_backward(g, w, xhat, invstd, ctx.geom, need))
+    rows, axes, affine_shape, sum_axes = ctx.geom
+    gx, xhat = _norm_backward_graph((g * w.reshape(affine_shape)).reshape(rows), x.reshape(rows), axes, ctx.eps)
+    xhat = xhat.reshape(x.shape)
+    return (gx.reshape(x.shape) if need[0] else None, _sum_to(g * xhat, sum_axes, w.shape) if need[1] else None,
+            _sum_to(g, sum_axes, w.shape) if need[2] else None)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:

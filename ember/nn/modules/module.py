@@ -672,7 +672,7 @@ class Module:
                                 input_param.requires_grad_(param.requires_grad)
                         setattr(self, name, input_param)
                     else:
-                        _copy_into(param, input_param)
+                        param.copy_(input_param)
             except Exception as ex:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model '
                                   f"are {param.size()} and whose dimensions in the checkpoint are "
@@ -871,15 +871,6 @@ def _typename(obj) -> str:
         return obj.type()
     t = type(obj)
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-
-
-def _copy_into(dst: Tensor, src: Tensor) -> None:
-    """``dst.copy_(src)`` for equal shapes without autograd: cast and move, then write in place."""
-    arr = src._data
-    if src._device != dst._device:
-        arr = _backend.to_device_array(arr, src._device, dst._device)
-    dst._data[...] = arr.astype(dst._data.dtype, copy=False)
-    dst._version[0] += 1
 
 
 def _zero_grad_(p: Tensor) -> None:
