@@ -8,3 +8,6 @@ from .modules import Identity, Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, 
 from . import functional  # noqa: F401
 from .modules import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from .modules import Bilinear, ChannelShuffle  # noqa: F401
+from .modules import MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+from .modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .modules import EmbeddingBag, RReLU  # noqa: F401
