@@ -1,10 +1,15 @@
 """dtype and device conversion: ``to``, ``type``, ``float()``/``long()``/..., ``cpu()``/``cuda()``."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .. import _backend
-from .._dtype import ALIASES, _FROM_NP, to_dtype
-from .._tensor import Tensor
+from .._dtype import ALIASES, _FROM_NP, finfo_np, get_default_dtype, to_dtype
+from .._tensor import Tensor, _address, _root_array
 from ._registry import apply, check_inplace_allowed, defop
+from .creation import _LegacyTensorType
 
 PUBLIC = {}
 
@@ -68,6 +73,8 @@ def _type(self, dtype=None, non_blocking=False, **kw):
         return _LEGACY.get(self.dtype.name, "torch.Tensor")
     if isinstance(dtype, str) and dtype in _LEGACY_REV:
         dtype = _LEGACY_REV[dtype]
+    elif isinstance(dtype, _LegacyTensorType):
+        dtype = dtype.dtype
     return to(self, to_dtype(dtype))
 
 
@@ -133,3 +140,153 @@ def copy_(self, src, non_blocking=False):
 
 
 Tensor.copy_ = copy_
+
+for _name, _dt in (("cfloat", "complex64"), ("cdouble", "complex128")):
+    def _m(self, memory_format=None, _dt=to_dtype(_dt)):
+        return to(self, _dt)
+    _m.__name__ = _name
+    setattr(Tensor, _name, _m)
+
+
+# ---- dtype limits: finfo / iinfo ----------------------------------------------------------------
+class finfo:
+    """Machine limits of a floating point dtype (of its real part for complex dtypes), as torch.finfo."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's name
+        d = get_default_dtype() if type is None else to_dtype(type)
+        if d._category < 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        d = d.to_real()
+        fi = finfo_np(d)
+        self.bits = d.itemsize * 8
+        self.eps = float(fi.eps)
+        self.max = float(fi.max)
+        self.min = float(fi.min)
+        self.tiny = self.smallest_normal = float(fi.smallest_normal)
+        self.resolution = float(10 ** -int(-math.log10(self.eps)))
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype, as torch.iinfo."""
+
+    def __init__(self, type):  # noqa: A002 - torch's name
+        d = to_dtype(type)
+        if d.name == "bool":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d._category != 1:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            "'torch.iinfo'")
+        ii = np.iinfo(d.np)
+        self.bits = d.itemsize * 8
+        self.max = int(ii.max)
+        self.min = int(ii.min)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+# ---- layout, storage and memory flags ------------------------------------------------------------
+class layout:
+    """A tensor memory layout; ember tensors are always ``torch.strided``."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+
+
+class UntypedStorage:
+    """The bytes behind a tensor (the root array its views share): ``nbytes``, ``data_ptr``, ``size``."""
+
+    def __init__(self, array, device):
+        self._array = array
+        self.device = device
+
+    def nbytes(self) -> int:
+        return int(self._array.nbytes)
+
+    def size(self) -> int:
+        return int(self._array.nbytes)
+
+    def data_ptr(self) -> int:
+        return _address(self._array)
+
+    def __len__(self):
+        return self.size()
+
+    def __repr__(self):
+        return f"[torch.storage.UntypedStorage(device={self.device}) of size {self.size()}]"
+
+
+def untyped_storage(self) -> UntypedStorage:
+    return UntypedStorage(_root_array(self._data), self._device)
+
+
+def share_memory_(self):
+    """Mark the tensor shared (a no-op: ember's CPU tensors live in process memory; see is_shared)."""
+    self.__dict__["_shared"] = True
+    return self
+
+
+def is_shared(self) -> bool:
+    return self.__dict__.get("_shared", False)
+
+
+def pin_memory(self, device=None):
+    """A no-op on ember: returns ``self`` (there is no page-locked host memory to copy into)."""
+    return self
+
+
+def is_complex(input) -> bool:
+    return input.is_complex()
+
+
+def is_signed(self) -> bool:
+    return self.dtype.is_signed
+
+
+def is_nonzero(self) -> bool:
+    n = self._data.size
+    if n != 1:
+        raise RuntimeError("Boolean value of Tensor with " + ("no values" if n == 0 else "more than one value")
+                           + " is ambiguous")
+    return bool(self.item())
+
+
+def is_same_size(self, other) -> bool:
+    return self._data.shape == other._data.shape
+
+
+for _fn in (untyped_storage, share_memory_, is_shared, pin_memory, is_signed, is_nonzero, is_same_size):
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.is_pinned = lambda self, device=None: False
+Tensor.layout = property(lambda self: strided)
+Tensor.is_sparse = Tensor.is_quantized = Tensor.is_meta = property(lambda self: False)
+PUBLIC.update(finfo=finfo, iinfo=iinfo, layout=layout, strided=strided, is_complex=is_complex,
+              is_nonzero=is_nonzero, is_same_size=is_same_size)

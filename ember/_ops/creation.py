@@ -8,9 +8,10 @@ import warnings
 import numpy as np
 
 from .. import _backend
-from .._dtype import (_FROM_NP, bool_, float32, from_numpy_dtype, get_default_dtype, int64,
+from .._dtype import (ALL, _FROM_NP, bool_, float32, from_numpy_dtype, get_default_dtype, int64,
                       promote_types, to_dtype)
 from .._tensor import Size, Tensor, make
+from ._registry import _SHORT, defop
 from ._util import factory_device, factory_dtype, size_args
 
 PUBLIC = {}
@@ -484,3 +485,103 @@ def new_methods():
 
 
 new_methods()
+
+
+# ---- vander, complex, polar ---------------------------------------------------------------------
+@public
+def vander(x, N=None, increasing=False) -> Tensor:
+    """The Vandermonde matrix of 1-D ``x``: columns ``x ** (N-1), ..., x ** 0`` (or increasing)."""
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    dt = promote_types(x.dtype, int64)
+    powers = arange(n - 1, -1, -1, dtype=dt, device=x._device) if not increasing else arange(n, dtype=dt, device=x._device)
+    out = x.to(dt).unsqueeze(1) ** powers
+    return out
+
+
+_COMPLEX_FOR = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
+
+
+@defop("complex", nin=2)
+def _complex(ctx, re, im):
+    out = ctx.xp.empty(ctx.xp.broadcast_shapes(re.shape, im.shape), dtype=_COMPLEX_FOR[re.dtype])
+    out.real[...] = re
+    out.imag[...] = im
+    return out
+
+
+@_complex.backward
+def _(ctx, g):
+    return g.real, g.imag
+
+
+def _complex_check(ctx, inputs):
+    re, im = inputs
+    if re.dtype._category != 2 or im.dtype._category != 2:
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_SHORT[re.dtype.name]} and {_SHORT[im.dtype.name]}")
+    if re.dtype is not im.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_SHORT[re.dtype.name]} but got scalar type "
+                           f"{_SHORT[im.dtype.name]} for second argument")
+    if re._data.dtype not in _COMPLEX_FOR:
+        raise TypeError(f"complex(): {re.dtype} inputs need complex32, which ember does not have")
+
+
+_complex.check = _complex_check
+
+
+def complex_tensor(real, imag) -> Tensor:
+    """The complex tensor ``real + imag * 1j`` (float → complex64, double → complex128)."""
+    for name, pos, t in (("real", 1, real), ("imag", 2, imag)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"complex(): argument '{name}' (position {pos}) must be Tensor, not {type(t).__name__}")
+    return _complex(real, imag)
+
+
+complex_tensor.__name__ = "complex"
+PUBLIC["complex"] = complex_tensor
+
+
+@public
+def polar(abs, angle) -> Tensor:  # noqa: A002 - torch's names
+    """The complex tensor with modulus ``abs`` and argument ``angle``."""
+    if isinstance(abs, Tensor) and isinstance(angle, Tensor):
+        _complex_check(None, (abs, angle))
+    return _complex(abs * angle.cos(), abs * angle.sin())
+
+
+# ---- legacy typed constructors: ``torch.FloatTensor`` & co -------------------------------------------
+class _LegacyTensorType(type):
+    """``torch.FloatTensor``: a constructor of CPU tensors of one dtype, and an isinstance check."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj._device.type == "cpu"
+
+    def __call__(cls, *args, device=None):
+        if device is not None and factory_device(device).type != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+                               f"{factory_device(device).type} was passed")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            t = args[0]
+            if t.dtype is not cls.dtype:
+                raise TypeError(f"expected {cls.dtype} (got {t.dtype})")
+            return t
+        return _legacy_new(Tensor, *args, dtype=cls.dtype, device=device)
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_types():
+    by_name = {d.name: d for d in ALL}
+    for cname, dname in (("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
+                         ("BFloat16Tensor", "bfloat16"), ("LongTensor", "int64"), ("IntTensor", "int32"),
+                         ("ShortTensor", "int16"), ("CharTensor", "int8"), ("ByteTensor", "uint8"),
+                         ("BoolTensor", "bool")):
+        PUBLIC[cname] = _LegacyTensorType(cname, (), {"dtype": by_name[dname], "__module__": "torch"})
+
+
+_legacy_types()

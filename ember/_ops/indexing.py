@@ -1064,3 +1064,76 @@ _expose(argwhere)
 _expose(take)
 _expose(take_along_dim)
 _expose(put, inplace=put_)
+
+
+# ---- isin, index_reduce, fill_diagonal_, ``x in t`` ----------------------------------------------
+@defop("isin", nin=2, promote="default", differentiable=False)
+def _isin(ctx, elements, test_elements, assume_unique, invert):
+    xp = ctx.xp
+    return xp.isin(xp.asarray(elements), xp.asarray(test_elements), assume_unique=assume_unique, invert=invert)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` is in ``test_elements`` (either may be a scalar)."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments: expected a Tensor for "
+                        "'elements' or 'test_elements'")
+    return apply(_isin, (elements, test_elements), (assume_unique, invert))
+
+
+_INDEX_REDUCE = ("prod", "mean", "amax", "amin")
+
+
+def _index_reduce_args(self, dim, index, source, reduce):
+    if reduce not in _INDEX_REDUCE:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+                           f"{reduce}.")
+    _check_dim_index(index._data, "index_reduce")
+    dim = wrap_dim(dim, self.ndim)
+    if self.ndim and source.ndim != self.ndim:
+        raise IndexError(f"index_reduce_(): Source/destination tensor must have same number of dimensions, "
+                         f"but got {source.ndim} and {self.ndim}")
+    view = [1] * max(source.ndim, 1)
+    view[dim] = -1
+    return dim, index.long().reshape(view).expand(source.shape)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """Reduce rows of ``source`` into ``input`` at ``index`` along ``dim`` (prod/mean/amax/amin)."""
+    dim, idx = _index_reduce_args(input, dim, index, source, reduce)
+    return scatter_reduce(input, dim, idx, source, reduce, include_self=include_self)
+
+
+def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    dim, idx = _index_reduce_args(self, dim, index, source, reduce)
+    return scatter_reduce_(self, dim, idx, source, reduce, include_self=include_self)
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal in place (all dims equal, or 2-D; ``wrap`` continues below a tall matrix)."""
+    shape = self.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) > 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    xp = self._device.xp
+    n = self.numel()
+    step = sum(int(np.prod(shape[i + 1:])) for i in range(len(shape)))
+    end = n if wrap and len(shape) == 2 else min(shape) * int(np.prod(shape[1:]))
+    mask = xp.zeros(n, dtype=bool)
+    mask[:end:step] = True
+    return masked_fill_(self, make(mask.reshape(shape), self._device), fill_value)
+
+
+def _contains(self, element):
+    """``element in t``: whether any element of ``t`` equals ``element``."""
+    if isinstance(element, (Tensor, int, float, bool, complex, np.generic)):
+        return bool((self == element).any())
+    raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                       f"{type(element)}.")
+
+
+_expose(isin, method=False)
+_expose(index_reduce, inplace=index_reduce_)
+Tensor.fill_diagonal_ = fill_diagonal_
+Tensor.__contains__ = _contains

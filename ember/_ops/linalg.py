@@ -9,6 +9,7 @@ operands; repeated subscripts (diagonals) are handled with identity operands.
 from __future__ import annotations
 
 import string
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from .._tensor import Tensor, make
 from ._registry import _SHORT, apply, apply_binary, bind, defop, variant
 from ._util import check_tensor
-from .reduction import _vector_norm
+from .reduction import _vector_norm, return_type
 
 PUBLIC = {}
 
@@ -902,3 +903,162 @@ PUBLIC.update(det=det, inverse=inv, slogdet=slogdet)
 bind(det, "det", function=False)
 bind(inv, "inverse", function=False)
 Tensor.slogdet = slogdet
+
+
+# ---- torch.* forms of linalg functions, cdist, chain_matmul, matrix_exp -----------------------------
+TorchSVDResult = return_type("svd", ("U", "S", "V"))
+TriangularSolveResult = return_type("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+def _torch_svd(input, some=True, compute_uv=True):
+    """``torch.svd``: ``U, S, V`` with ``input = U diag(S) V^H`` (reduced when ``some``)."""
+    U, S, Vh = _svd(input, not some)
+    if not compute_uv:
+        m, n = input.shape[-2:]
+        b = tuple(input.shape[:-2])
+        return TorchSVDResult((input.new_zeros(b + (m, m)), S, input.new_zeros(b + (n, n))))
+    return TorchSVDResult((U, S, Vh.mH))
+
+
+def _torch_qr(input, some=True):
+    """``torch.qr``: ``linalg.qr`` in 'reduced' (``some``) or 'complete' mode."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
+                  "PyTorch release.", UserWarning, stacklevel=2)
+    return QRResult(*_qr(input, "reduced" if some else "complete"))
+
+
+def _torch_cholesky(input, upper=False):
+    """``torch.cholesky``: the lower (or upper) Cholesky factor."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in "
+                  "a future PyTorch release.", UserWarning, stacklevel=2)
+    return cholesky(input, upper=upper)
+
+
+def pinverse(input, rcond=1e-15):
+    """Pseudo-inverse, dropping singular values below ``rcond`` times the largest."""
+    return pinv(input, rtol=rcond)
+
+
+def logdet(input):
+    """Log-determinant: NaN for a negative determinant, -inf for a singular matrix."""
+    sign, logabs = _slogdet(input)
+    return logabs.masked_fill(sign < 0, float("nan"))
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """Solve ``A X = b`` for triangular ``A``: ``(solution, cloned_coefficient)``."""
+    warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular and "
+                  "will be removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    for name, t in (("b", b), ("A", A)):
+        if t.ndim < 2:
+            raise RuntimeError(f"torch.triangular_solve: Expected {name} to have at least 2 dimensions, but "
+                               f"it has {t.ndim} dimensions instead")
+    if unitriangular:
+        eye = make(A._device.xp.eye(A.shape[-1], dtype=A._data.dtype), A._device)
+        M = (triu(A, 1) if upper else tril(A, -1)) + eye
+    else:
+        M = triu(A) if upper else tril(A)
+    if transpose:
+        M = M.mT
+    batch = tuple(np.broadcast_shapes(tuple(b.shape[:-2]), tuple(A.shape[:-2])))
+    return TriangularSolveResult((_solve(M, b), A.expand(batch + tuple(A.shape[-2:])).clone()))
+
+
+def chain_matmul(*matrices):
+    """The product of a chain of 2-D matrices (deprecated in torch for ``linalg.multi_dot``)."""
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for m in matrices:
+        if m.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    out = matrices[0]
+    if len(matrices) == 1:
+        return out.clone()
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+def multi_dot(tensors):
+    """``linalg.multi_dot``: the chained matrix product; the first/last tensor may be 1-D."""
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    for i, t in enumerate(tensors):
+        ok = t.ndim == 2 or (t.ndim == 1 and i in (0, n - 1))
+        if not ok:
+            which = "the first tensor" if i == 0 else "the last tensor" if i == n - 1 else f"tensor {i}"
+            raise RuntimeError(f"multi_dot(): {which} must be "
+                               f"{'1D or 2D' if i in (0, n - 1) else '2D'} but got {t.ndim}D")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_C_TYPE[tensors[0].dtype.name]} and tensor {i} {_C_TYPE[t.dtype.name]}")
+    mats = list(tensors)
+    first, last = mats[0].ndim == 1, mats[-1].ndim == 1
+    if first:
+        mats[0] = mats[0].unsqueeze(0)
+    if last:
+        mats[-1] = mats[-1].unsqueeze(-1)
+    out = mats[0]
+    for i, m in enumerate(mats[1:], 1):
+        if out.shape[-1] != m.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i - 1} and {i} with shapes {_shape_list(tensors[i - 1])} "
+                               f"and {_shape_list(tensors[i])} cannot be multiplied")
+        out = mm(out, m)
+    if first:
+        out = out.squeeze(0)
+    if last:
+        out = out.squeeze(-1)
+    return out
+
+
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+           "int64": "long int", "int32": "int", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>"}
+
+
+def _shape_list(t):
+    return f"[{', '.join(map(str, t.shape))}]"
+
+
+def matrix_exp(A):
+    """Matrix exponential by scaling and squaring of a Taylor series (differentiable)."""
+    _square(A._data, "matrix_exp")
+    xp = A._device.xp
+    a = A._data
+    norm = float(xp.abs(a).sum(-2).max()) if a.size else 0.0
+    s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
+    X = A / (2 ** s) if s else A
+    eye = make(xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape), A._device)
+    out = term = eye
+    for k in range(1, 19 if a.dtype.itemsize >= 8 else 11):
+        term = matmul(term, X) / k
+        out = out + term
+    for _ in range(s):
+        out = matmul(out, out)
+    return out
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` and ``x2`` (batched)."""
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
+        if t.dtype._category != 2:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_SHORT[t.dtype.name]}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: "
+                           f"{x2.shape[-1]}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {_SHORT[x1.dtype.name]} but found {_SHORT[x2.dtype.name]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    return _vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), float(p), -1, False)
+
+
+PUBLIC.update(svd=_torch_svd, qr=_torch_qr, cholesky=_torch_cholesky, pinverse=pinverse, logdet=logdet,
+              triangular_solve=triangular_solve, chain_matmul=chain_matmul, matrix_exp=matrix_exp,
+              cdist=cdist)
+Tensor.svd, Tensor.qr, Tensor.cholesky = _torch_svd, _torch_qr, _torch_cholesky
+for _fn in (pinverse, logdet, triangular_solve, matrix_exp):
+    setattr(Tensor, _fn.__name__, _fn)

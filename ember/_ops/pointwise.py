@@ -10,9 +10,9 @@ import math as _math
 
 import numpy as _np
 
-from .._dtype import bool_ as _bool
+from .._dtype import _FROM_NP, bool_ as _bool
 from .._tensor import Tensor, make
-from ._registry import _SHORT, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop, variant
+from ._registry import _SHORT, _type_name, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop, variant
 
 PUBLIC = {}
 
@@ -1166,3 +1166,198 @@ for _name in ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcs
               "negative_", "rad2deg_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
               "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_"):
     PUBLIC[_name] = getattr(Tensor, _name)
+
+
+# ---- heaviside, nextafter, frexp, float_power, sinc, logaddexp2, i0, mvlgamma ---------------------
+def _tensor_arg(fname, v, name, pos):
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
+def _tensor_pair_check(fname):
+    def check(ctx, inputs):
+        x, y = inputs
+        _tensor_arg(fname, x, "input", 1)
+        _tensor_arg(fname, y, "values" if fname == "heaviside" else "other", 2)
+        if fname == "heaviside" and x.dtype is not y.dtype:
+            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return check
+
+
+@defop("heaviside", nin=2, promote="default")
+def heaviside(ctx, x, values):
+    if x.dtype.kind == "c":
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    return ctx.xp.where(x == 0, values, x > 0).astype(x.dtype)
+
+
+@heaviside.backward
+def _(ctx, g):
+    raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+@defop("nextafter", nin=2, promote="default", differentiable=False)
+def nextafter(ctx, x, y):
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
+    return ctx.xp.nextafter(x, y)
+
+
+heaviside.check = _tensor_pair_check("heaviside")
+nextafter.check = _tensor_pair_check("nextafter")
+_bind(heaviside, inplace=True)
+_bind(nextafter, inplace=True)
+
+
+@defop("frexp", nondiff_outputs=(1,))
+def _frexp(ctx, x):
+    if x.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = ctx.xp.frexp(x)
+    e = e.astype(_np.int32)
+    ctx.save_for_backward(e)
+    return m, e
+
+
+@_frexp.backward
+def _(ctx, g, _ge):
+    (e,) = ctx.saved_tensors
+    return g * pow(2.0, -e)
+
+
+def frexp(input: Tensor):
+    """Decompose ``input`` into ``mantissa`` in [0.5, 1) and integer ``exponent`` (int32)."""
+    return _FrexpResult(_frexp(input))
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in double precision (complex128 if either is complex)."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    cplx = any(v.is_complex() if isinstance(v, Tensor) else isinstance(v, complex) for v in (input, exponent))
+    dt = _FROM_NP[_np.dtype(_np.complex128 if cplx else _np.float64)]
+    return pow(input.to(dt) if isinstance(input, Tensor) else input,
+               exponent.to(dt) if isinstance(exponent, Tensor) else exponent)
+
+
+def float_power_(self: Tensor, exponent) -> Tensor:
+    cplx = self.is_complex() or (exponent.is_complex() if isinstance(exponent, Tensor) else isinstance(exponent, complex))
+    want = "complex128" if cplx else "float64"
+    if self.dtype.name != want:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_SHORT[self.dtype.name]} but the "
+                           f"operation's result requires dtype {_SHORT[want]}")
+    return self.pow_(exponent.to(self.dtype) if isinstance(exponent, Tensor) else exponent)
+
+
+def sinc(input: Tensor) -> Tensor:
+    """The normalised sinc, ``sin(pi x) / (pi x)`` (1 at 0)."""
+    zero = input == 0
+    px = where(zero, 1.0, input) * _math.pi
+    return where(zero, 1.0, sin(px) / px)
+
+
+def sinc_(self: Tensor) -> Tensor:
+    return self.copy_(sinc(self))
+
+
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """``log2(2 ** input + 2 ** other)``, stable for large inputs."""
+    for v in (input, other):
+        if isinstance(v, Tensor) and v.dtype._category < 2:
+            raise NotImplementedError(f"\"logaddexp2_cpu\" not implemented for '{_SHORT[v.dtype.name]}'")
+    return logaddexp(input * _LN2, other * _LN2) / _LN2
+
+
+def _i1(xp, x):
+    """Modified Bessel function I1: its power series (all terms positive) or, for |x| > 30, the
+    asymptotic expansion."""
+    ax = xp.abs(x)
+    small = xp.minimum(ax, 30.0) / 2
+    term = small
+    acc = term
+    q = small * small
+    for k in range(1, 90):
+        term = term * q / (k * (k + 1))
+        acc = acc + term
+    big = xp.maximum(ax, 30.0)
+    tail, t = 1.0, 1.0
+    for k in range(1, 10):
+        t = -t * (4 - (2 * k - 1) ** 2) / (k * 8 * big)
+        tail = tail + t
+    asym = xp.exp(big) / xp.sqrt(2 * _math.pi * big) * tail
+    return (xp.sign(x) * xp.where(ax <= 30, acc, asym)).astype(x.dtype, copy=False)
+
+
+@defop("special_i1", promote="float")
+def _special_i1(ctx, x):
+    ctx.save_for_backward(x)
+    return _i1(ctx.xp, x)
+
+
+@_special_i1.backward
+def _(ctx, g):
+    (x,) = ctx.saved_tensors
+    zero = x == 0
+    xs = where(zero, 1.0, x)
+    return g * where(zero, 0.5, i0(x) - _special_i1(x) / xs)
+
+
+i0 = _unary("i0", lambda xp, x: xp.i0(x).astype(x.dtype, copy=False), lambda g, x, y: g * _special_i1(x))
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """Multivariate log-gamma of dimension ``p``."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = input if input.dtype._category >= 2 else input.to(compute_dtype((input,), "float"))
+    js = make(x._device.xp.arange(p, dtype=x._data.dtype) / 2, x._device)
+    return lgamma(x.unsqueeze(-1) - js).sum(-1) + p * (p - 1) / 4 * _math.log(_math.pi)
+
+
+def mvlgamma_(self: Tensor, p: int) -> Tensor:
+    return self.copy_(mvlgamma(self, p))
+
+
+
+# ---- apply_ / map_: a Python callable per element (CPU tensors, as torch) -----------------------------
+def _check_callable_target(self, name):
+    if self._device.type != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    if self._requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() "
+                           "instead.")
+
+
+def apply_(self: Tensor, callable) -> Tensor:
+    """Replace each element ``v`` with ``callable(v)`` in place (slow: a Python call per element)."""
+    _check_callable_target(self, "apply_")
+    a = self._data
+    a[...] = _np.array([callable(v) for v in a.ravel().tolist()], dtype=object).reshape(a.shape)
+    self._version[0] += 1
+    return self
+
+
+def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:
+    """Replace each element ``v`` with ``callable(v, w)``, ``w`` from ``tensor`` broadcast to ``self``."""
+    _check_callable_target(self, "map_")
+    if tensor.dtype is not self.dtype:
+        raise TypeError(f"map_: expected {_type_name(self)} for 'other' (got {_type_name(tensor)})")
+    a = self._data
+    other = tensor.expand(a.shape)._data
+    a[...] = _np.array([callable(v, w) for v, w in zip(a.ravel().tolist(), other.ravel().tolist())],
+                       dtype=object).reshape(a.shape)
+    self._version[0] += 1
+    return self
+
+
+Tensor.apply_, Tensor.map_ = apply_, map_
+
+from .reduction import return_type as _return_type  # noqa: E402  (reduction imports this module)
+
+_FrexpResult = _return_type("frexp", ("mantissa", "exponent"))
+for _fn in (frexp, float_power, sinc, sinc_, logaddexp2, mvlgamma):
+    setattr(Tensor, _fn.__name__, _fn)
+    PUBLIC[_fn.__name__] = _fn
+Tensor.float_power_, Tensor.mvlgamma_ = float_power_, mvlgamma_
+PUBLIC["i0_"] = Tensor.i0_

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import warnings as _warnings
 from collections import namedtuple as _namedtuple
 
 import numpy as np
@@ -10,7 +11,7 @@ from .._dtype import _FROM_NP, bool as _bool, to_dtype
 from .._tensor import Tensor, make, wrap_dim
 from . import pointwise as _pointwise
 from .pointwise import abs, sign  # noqa: A004
-from ._registry import bind, defop, variant
+from ._registry import _SHORT, bind, defop, variant
 from ._util import dims_of, size_args
 
 PUBLIC = {}
@@ -812,3 +813,220 @@ _expose(sum_to_size, function=False)
 for _fn in (max, min, aminmax, var, std, norm, cumsum, cummax, cummin, median, kthvalue, mode):
     _expose(_fn)
 PUBLIC["var_mean"], PUBLIC["std_mean"] = var_mean, std_mean
+
+
+# ---- logcumsumexp, quantile, histc, bincount, cov/corrcoef, dist, renorm ---------------------------
+@defop("_logcumsumexp", node_name="LogcumsumexpBackward0")
+def _logcumsumexp(ctx, x, dim, reverse=False):
+    if x.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
+    xp = ctx.xp
+    d = ctx.d = wrap_dim(dim, x.ndim)
+    ctx.reverse = reverse
+    if not x.ndim:
+        out = x.copy()
+    elif reverse:
+        out = xp.flip(xp.logaddexp.accumulate(xp.flip(x, d), axis=d), d)
+    else:
+        out = xp.logaddexp.accumulate(x, axis=d)
+    ctx.save_for_backward(x, out)
+    return out
+
+
+@_logcumsumexp.backward
+def _(ctx, g):
+    # dx_i = sum over later j of g_j exp(x_i - out_j), summed in log space per sign of g
+    x, out = ctx.saved_tensors
+    d, rev = ctx.d, not ctx.reverse
+    zero = g.new_zeros(())
+    pos = _logcumsumexp(_pointwise.where(g > 0, g, zero).log() - out, d, rev)
+    neg = _logcumsumexp(_pointwise.where(g < 0, -g, zero).log() - out, d, rev)
+    return (pos + x).exp() - (neg + x).exp()
+
+
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(input), dim))``, computed stably."""
+    return _logcumsumexp(input, dim)
+
+
+_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    if input.dtype.name not in ("float32", "float64"):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if interpolation not in _QUANTILE_MODES:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
+                           f"nearest, but got {interpolation}")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        qa = q._data
+        if qa.size and ((qa < 0).any() or (qa > 1).any()):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        scalar_q = q.ndim == 0
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        qa = np.asarray(q, dtype=input._data.dtype)
+        scalar_q = True
+    xp = input._device.xp
+    qa = xp.asarray(qa).reshape(-1)
+    if dim is None:
+        x, d = input.reshape(-1), 0
+    else:
+        d = wrap_dim(dim, input.ndim)
+        x = input if input.ndim else input.reshape(1)
+    s = x.sort(d)[0].movedim(d, -1)
+    n = s.shape[-1]
+    sa = s._data
+    nans = xp.isnan(sa)
+    if ignore_nan:
+        ranks = qa * (n - nans.sum(-1, keepdims=True) - 1).astype(sa.dtype)
+        ranks = xp.where(ranks < 0, n - 1, ranks)
+    else:
+        ranks = xp.where(nans.any(-1, keepdims=True), n - 1, qa * (n - 1)).astype(sa.dtype)
+    if interpolation == "lower":
+        ranks = xp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = xp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = xp.round(ranks)
+    below = ranks.astype(np.int64)
+    out = _take_along(s, make(below, input._device), -1)
+    if interpolation in ("linear", "midpoint"):
+        above = _take_along(s, make(xp.ceil(ranks).astype(np.int64), input._device), -1)
+        w = xp.full_like(ranks, 0.5) if interpolation == "midpoint" else (ranks - below).astype(ranks.dtype)
+        out = out.lerp(above, make(w, input._device))
+    if keepdim:
+        out = out.reshape(out.shape[:-1] + (1,) * (input.ndim if dim is None else 0) + out.shape[-1:])
+        if dim is not None and input.ndim:
+            out = out.unsqueeze(d)
+    out = out.movedim(-1, 0)
+    return out[0] if scalar_q else out
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-th quantiles of ``input`` along ``dim`` (all elements if None)."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` ignoring NaNs (NaN where a row is all NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+@defop("histc", differentiable=False)
+def histc(ctx, x, bins=100, min=0, max=0):  # noqa: A002 - torch's names
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
+    xp = ctx.xp
+    lo, hi = float(min), float(max)
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    inside = (x >= lo) & (x <= hi)
+    v = x[inside]
+    pos = ((v - lo) * bins / (hi - lo)).astype(np.int64)
+    pos = xp.minimum(pos, bins - 1)
+    return xp.bincount(pos, minlength=bins).astype(x.dtype)
+
+
+@defop("bincount", differentiable=False)
+def _bincount(ctx, x, weights, minlength):
+    if x.dtype.kind not in "iub":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
+    if x.ndim != 1 or (x.size and x.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    xp = ctx.xp
+    if weights is None:
+        return xp.bincount(x, minlength=minlength).astype(np.int64)
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dt = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
+    return xp.bincount(x, weights=w, minlength=minlength).astype(dt)
+
+
+def bincount(input, weights=None, minlength=0):
+    """Count of each non-negative integer in 1-D ``input`` (or the sum of its ``weights``)."""
+    return _bincount(input, weights, minlength)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    if input.ndim > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if x.dtype._category < 2:
+        x = x.to(_pointwise.compute_dtype((x,), "float"))
+    n = x.shape[1]
+    w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = x.mean(1)
+        norm_factor = n - correction
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction == 0:
+            norm_factor = w_sum
+        elif aweights is None:
+            norm_factor = w_sum - correction
+        else:
+            norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
+    if (norm_factor.item() if isinstance(norm_factor, Tensor) else norm_factor) <= 0:
+        _warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "number of observations.", UserWarning, stacklevel=2)
+        norm_factor = 0 * norm_factor if isinstance(norm_factor, Tensor) else 0
+    xc = x - avg.unsqueeze(1)
+    c = xc.matmul((xc if w is None else xc * w).mH)
+    return (c / norm_factor).squeeze()
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the variables in the rows of ``input``."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    std = c.diagonal().sqrt()
+    c = c / std.unsqueeze(1) / std.unsqueeze(0)
+    return c if c.is_complex() else c.clamp(-1, 1)
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other``."""
+    return _vector_norm(input - other, float(p), None, False)
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice along ``dim`` rescaled to ``p``-norm at most ``maxnorm``."""
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = wrap_dim(dim, input.ndim)
+    norms = _vector_norm(input, float(p), tuple(i for i in range(input.ndim) if i != d), True)
+    factor = _pointwise.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * factor
+
+
+def renorm_(self, p, dim, maxnorm):
+    return self.copy_(renorm(self, p, dim, maxnorm))
+
+
+for _fn in (logcumsumexp, quantile, nanquantile, bincount, cov, corrcoef, dist, renorm):
+    _expose(_fn)
+_bind(histc)
+Tensor.renorm_ = renorm_

@@ -1,14 +1,17 @@
 """Shape and view ops: view/reshape/expand/permute/... share storage with their input as in torch."""
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
 
-from .._tensor import Size, Tensor, make, wrap_dim
-from ._registry import apply, bind, check_inplace_allowed, defop, variant
+from .._backend import CPU as _CPU
+from .._dtype import _FROM_NP, bool_ as _bool_dt, get_default_dtype, promote_types
+from .._tensor import Size, Tensor, _root_array, make, wrap_dim
+from ._registry import _SHORT, apply, bind, check_inplace_allowed, defop, variant
 from ._util import dims_of
-from .views import _offset_of, _strided_view
+from .views import _offset_of, _strided_view, as_strided as _views_as_strided
 
 PUBLIC = {}
 
@@ -1018,3 +1021,206 @@ for _fn in (split, cat, stack, hstack, vstack, dstack, column_stack, atleast_1d,
 PUBLIC.update(concat=cat, concatenate=concatenate, moveaxis=movedim, memory_format=memory_format,
               contiguous_format=contiguous_format, preserve_format=preserve_format,
               channels_last=channels_last, channels_last_3d=channels_last_3d)
+
+
+# ---- hsplit/vsplit/dsplit, row_stack, diff, combinations, cartesian_prod, block_diag, as_strided ------
+def _dir_split(name, dim, min_dims):
+    def f(input, indices_or_sections):
+        if input.ndim < min_dims:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got "
+                               f"a tensor with {input.ndim} dimensions!")
+        d = 0 if name == "hsplit" and input.ndim == 1 else dim
+        ios = indices_or_sections
+        if isinstance(ios, int) and ios != 0 and input.shape[d] % ios:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the "
+                               f"dimension {input.shape[d]} is not divisible by the split_size {ios}!")
+        return tensor_split(input, ios, d)
+    f.__name__ = name
+    f.__doc__ = f"Split ``input`` along dim {dim} into equal sections or at indices (``tensor_split``)."
+    return f
+
+
+hsplit, vsplit, dsplit = _dir_split("hsplit", 1, 1), _dir_split("vsplit", 0, 2), _dir_split("dsplit", 2, 3)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``!=`` for bool), after prepend/append."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    dim = wrap_dim(dim, input.ndim)
+    parts = [t for t in (prepend, input, append) if t is not None]
+    for t in parts:
+        if t.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    x = cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[dim]
+        if m == 0:
+            break
+        hi, lo = narrow(x, dim, 1, m - 1), narrow(x, dim, 0, m - 1)
+        x = hi != lo if x.dtype is _bool_dt else hi - lo
+    return x
+
+
+def combinations(input, r=2, with_replacement=False):
+    """All length-``r`` combinations of the elements of 1-D ``input``, as rows."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {_shape_str(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty(0)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return input[make(input._device.xp.asarray(idx), input._device)]
+
+
+def cartesian_prod(*tensors):
+    """Cartesian product of 1-D tensors, as rows (a single tensor is returned as is)."""
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {_shape_str(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    grids = [t.reshape([-1 if i == j else 1 for j in range(len(tensors))])
+             .expand([u.shape[0] for u in tensors]) for i, t in enumerate(tensors)]
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix of the (at most 2-D) ``tensors``, in their promoted dtype."""
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
+                               f"has {t.ndim} dimensions")
+    mats = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    if not mats:
+        return make(np.zeros((1, 0), dtype=get_default_dtype().np), _CPU)
+    dt = mats[0].dtype
+    for m in mats[1:]:
+        dt = promote_types(dt, m.dtype)
+    cols = sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        r, c = m.shape
+        rows.append(cat([m.new_zeros(r, left, dtype=dt), m.to(dt), m.new_zeros(r, cols - left - c, dtype=dt)], 1))
+        left += c
+    return cat(rows, 0)
+
+
+for _fn in (hsplit, vsplit, dsplit, diff, combinations, cartesian_prod, block_diag):
+    PUBLIC[_fn.__name__] = _fn
+for _fn in (hsplit, vsplit, dsplit, diff):
+    setattr(Tensor, _fn.__name__, _fn)
+PUBLIC["row_stack"] = vstack
+PUBLIC["as_strided"] = _views_as_strided
+
+
+# ---- complex views: view_as_real, view_as_complex, real, imag ---------------------------------------
+_REAL_OF = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64}
+_COMPLEX_OF = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
+
+
+@defop("view_as_real", view=True)
+def view_as_real(ctx, x):
+    if x.dtype.kind != "c":
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return x[..., None].view(_REAL_OF[x.dtype])
+
+
+@view_as_real.backward
+def _(ctx, g):
+    return view_as_complex(g.contiguous())
+
+
+@defop("view_as_complex", view=True)
+def view_as_complex(ctx, x):
+    if x.dtype not in _COMPLEX_OF:
+        raise RuntimeError("view_as_complex is only supported for float and double tensors, but got a "
+                           f"tensor of scalar type: {_SHORT[_FROM_NP[x.dtype].name]}")
+    if not x.ndim or x.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    st = [s // x.itemsize for s in x.strides]
+    if st[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(s % 2 for s in st[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if _offset_of(x) % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return x.view(_COMPLEX_OF[x.dtype])[..., 0]
+
+
+@view_as_complex.backward
+def _(ctx, g):
+    return view_as_real(g)
+
+
+@defop("real", view=True)
+def _real(ctx, x):
+    return x.real
+
+
+@_real.backward
+def _(ctx, g):
+    return g
+
+
+@defop("imag", view=True)
+def _imag(ctx, x):
+    return x.imag
+
+
+@_imag.backward
+def _(ctx, g):
+    return g * 1j
+
+
+def real(input):
+    """The real part of a complex tensor as a view (``input`` itself when it is real)."""
+    return _real(input) if input.is_complex() else input
+
+
+def imag(input):
+    """The imaginary part of a complex tensor as a view."""
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _imag(input)
+
+
+PUBLIC.update(view_as_real=view_as_real, view_as_complex=view_as_complex, real=real, imag=imag)
+Tensor.real = property(real)
+Tensor.imag = property(imag)
+
+
+# ---- resize_ / resize_as_ -------------------------------------------------------------------------
+def resize_(self, *sizes, memory_format=None):
+    """Give ``self`` a new contiguous shape over its storage from its offset: leading data is kept,
+    elements past the old storage are new (zeros here; torch leaves them uninitialised)."""
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    n = int(np.prod(shape))
+    a = self._data
+    root = _root_array(a)
+    if root.flags.c_contiguous:
+        flat = root.reshape(-1)[self.storage_offset():]
+    else:
+        flat = a.reshape(-1)
+    if n <= flat.size:
+        self._data = flat[:n].reshape(shape)
+    else:
+        new = self._device.xp.zeros(n, dtype=a.dtype)
+        new[:flat.size] = flat
+        self._data = new.reshape(shape)
+    return self
+
+
+def resize_as_(self, the_template, memory_format=None):
+    return resize_(self, the_template.shape)
+
+
+Tensor.resize_, Tensor.resize_as_ = resize_, resize_as_

@@ -73,3 +73,22 @@ OPINFOS = [
            lambda rng: [Sample((r(rng, 3, 4, dtype=np.int64, low=-1, high=1),), grad=False),
                         Sample((_MASK,), grad=False)]),
 ]
+
+# API gaps: index_reduce, fill_diagonal_, isin
+OPINFOS += [
+    *[OpInfo(f"index_reduce_{red}", (lambda red: lambda lib, x, s, **kw: x.index_reduce(
+        0, _i(lib, x, [0, 2, 0]), s, red, **kw))(red),
+        lambda rng: [Sample((r(rng, 4, 3), r(rng, 3, 3))),
+                     Sample((r(rng, 4, 3), r(rng, 3, 3)), {"include_self": False}, desc="exclude-self")])
+      for red in ("prod", "mean", "amax", "amin")],
+    OpInfo("index_reduce_dim1", lambda lib, x, s: lib.index_reduce(x, 1, _i(lib, x, [2, 0]), s, "mean"),
+           lambda rng: [Sample((r(rng, 3, 4), r(rng, 3, 2)))]),
+    OpInfo("fill_diagonal_", lambda lib, x, **kw: (x * 1).fill_diagonal_(0.5, **kw),
+           lambda rng: [Sample((r(rng, 3, 3),)), Sample((r(rng, 7, 3),), {"wrap": True}),
+                        Sample((r(rng, 2, 5),)), Sample((r(rng, 3, 3, 3),))]),
+    OpInfo("isin", lambda lib, a, b, **kw: (lib.isin(a, b, **kw), lib.isin(a, 2, **kw)),
+           lambda rng: [Sample((r(rng, 3, 4, dtype=np.int64, low=0, high=5), r(rng, 3, dtype=np.int64, low=0, high=5)),
+                               grad=False),
+                        Sample((r(rng, 5, dtype=np.int64, low=0, high=5), r(rng, 2, dtype=np.int64, low=0, high=5)),
+                               {"invert": True}, grad=False)], grad=False),
+]

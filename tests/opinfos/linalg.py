@@ -143,3 +143,37 @@ OPINFOS = [
            lambda rng: [Sample((r(rng, 3, 4),), grad=False),
                         Sample((np.ones((3, 3), dtype=np.float32),), grad=False)]),
 ]
+
+# API gaps: cdist, matrix_exp, logdet, triangular_solve, chain_matmul, torch.cholesky, torch.svd values
+
+
+def _gram(lib, a):
+    return a @ a.mT + lib.eye(a.shape[-1], dtype=a.dtype, device=a.device) * 3
+
+
+def _tri(rng, *shape):
+    return r(rng, *shape) + 4 * np.eye(shape[-1], dtype=np.float32)
+
+
+OPINFOS += [
+    OpInfo("cdist", lambda lib, a, b, **kw: lib.cdist(a, b, **kw),
+           lambda rng: [Sample((r(rng, 3, 4), r(rng, 5, 4))), Sample((r(rng, 2, 3, 4), r(rng, 5, 4)), {"p": 1.0}),
+                        Sample((r(rng, 3, 2, dtype=np.float64), r(rng, 2, 2, dtype=np.float64)), {"p": 3.0})]),
+    OpInfo("matrix_exp", lambda lib, a: lib.matrix_exp(a),
+           lambda rng: [Sample((r(rng, 3, 3),)), Sample((r(rng, 2, 4, 4, dtype=np.float64, low=-3, high=3),))],
+           atol=1e-4, rtol=1e-4),
+    OpInfo("logdet", lambda lib, a: (lib.logdet(_gram(lib, a)), a.logdet()), lambda rng: [Sample((r(rng, 3, 3),))],
+           gradcheck=False),  # the second output is NaN where det(a) < 0
+    OpInfo("logdet_spd", lambda lib, a: lib.logdet(_gram(lib, a)), lambda rng: [Sample((r(rng, 2, 3, 3),))]),
+    OpInfo("triangular_solve", lambda lib, b, a, **kw: tuple(lib.triangular_solve(b, a, **kw)),
+           lambda rng: [Sample((r(rng, 3, 2), _tri(rng, 3, 3))),
+                        Sample((r(rng, 3, 2), _tri(rng, 3, 3)), {"upper": False, "transpose": True}),
+                        Sample((r(rng, 2, 3, 1), _tri(rng, 3, 3)), {"unitriangular": True})], atol=1e-4),
+    OpInfo("chain_matmul", lambda lib, a, b, c: lib.chain_matmul(a, b, c),
+           lambda rng: [Sample((r(rng, 2, 3), r(rng, 3, 4), r(rng, 4, 2)))]),
+    OpInfo("torch_cholesky", lambda lib, a, **kw: lib.cholesky(_gram(lib, a), **kw),
+           lambda rng: [Sample((r(rng, 3, 3),)), Sample((r(rng, 3, 3),), {"upper": True})]),
+    OpInfo("torch_svd_values", lambda lib, a: lib.svd(a).S, lambda rng: [Sample((r(rng, 4, 3),), grad=False)], grad=False),
+    OpInfo("pinverse", lambda lib, a: lib.pinverse(a), lambda rng: [Sample((r(rng, 4, 3),), grad=False)], grad=False,
+           atol=1e-4),
+]

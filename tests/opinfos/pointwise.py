@@ -379,3 +379,29 @@ GAMMA = [
            lambda rng: [Sample((np.array([0.0, -0.0, -1.0, -2.0, 1.0, 2.0], dtype=np.float64),), grad=False)]),
 ]
 OPINFOS += GAMMA
+
+# API gaps: i0, sinc, logaddexp2, float_power, mvlgamma, frexp, heaviside, nextafter
+OPINFOS += [
+    _unary("i0", -3.0, 3.0, ilow=-3, ihigh=3),
+    OpInfo("i0_large", lambda lib, a: lib.i0(a), lambda rng: [Sample((r(rng, 4, dtype=np.float64, low=25, high=40),))]),
+    _unary("sinc", ints=True),
+    OpInfo("sinc_zero", lambda lib, a: lib.sinc(a * 0) + a.sinc(), lambda rng: [Sample((r(rng, 3),))]),
+    OpInfo("logaddexp2", lambda lib, a, b: lib.logaddexp2(a, b) + a.logaddexp2(b * 30),
+           lambda rng: [Sample((r(rng, 3, 4), r(rng, 4))), Sample((r(rng, 2, dtype=np.float64), r(rng, 2, dtype=np.float64)))]),
+    OpInfo("float_power", lambda lib, a, b: (lib.float_power(a.abs() + 0.5, b), a.float_power(2), lib.float_power(2, b)),
+           lambda rng: [Sample((r(rng, 3, 4), r(rng, 4))), Sample((r(rng, 3, dtype=np.int64), r(rng, 3, dtype=np.int64, low=0)),
+                                                                grad=False, desc="int")]),
+    OpInfo("mvlgamma", lambda lib, a, **kw: lib.mvlgamma(a, **kw),
+           lambda rng: [Sample((r(rng, 3, 4, low=2.0, high=5.0),), {"p": 3}),
+                        Sample((r(rng, 4, dtype=np.float64, low=1.5, high=3.0),), {"p": 1}),
+                        Sample((r(rng, 4, dtype=np.int64, low=2, high=6),), {"p": 2}, grad=False, desc="int")]),
+    OpInfo("frexp", lambda lib, a: lib.frexp(a * 7), lambda rng: [Sample((r(rng, 3, 4),)),
+                                                                 Sample((r(rng, 3, dtype=np.float64),))]),
+    OpInfo("heaviside", lambda lib, a, b: (lib.heaviside(a, b), a.heaviside(b[:1])),
+           lambda rng: [Sample((np.array([-1.5, 0.0, 2.0, 0.0], dtype=np.float32), r(rng, 4)), grad=False),
+                        Sample((np.array([-1, 0, 3], dtype=np.int64), r(rng, 3, dtype=np.int64)), grad=False)],
+           grad=False),
+    OpInfo("nextafter", lambda lib, a, b: (lib.nextafter(a, b), a.nextafter(b) - a),
+           lambda rng: [Sample((r(rng, 3, 4), r(rng, 4)), grad=False),
+                        Sample((r(rng, 3, dtype=np.float64), r(rng, 3, dtype=np.float64)), grad=False)], grad=False),
+]

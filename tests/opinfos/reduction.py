@@ -184,3 +184,47 @@ OPINFOS = [
            lambda rng: [Sample((r(rng, 3, 4),), {"k": 2}), Sample((r(rng, 3, 4),), {"k": 3, "dim": 0, "keepdim": True}),
                         Sample((r(rng),), {"k": 1}, desc="zerodim")]),
 ]
+
+# API gaps: logcumsumexp, quantile/nanquantile, cov/corrcoef, dist, renorm, histc, bincount
+
+
+def _q(lib, a, q):
+    return lib.tensor(q, dtype=a.dtype, device=a.device)
+
+
+OPINFOS += [
+    OpInfo("logcumsumexp", lambda lib, a, **kw: lib.logcumsumexp(a, **kw),
+           lambda rng: [Sample((r(rng, 3, 4),), {"dim": 1}), Sample((r(rng, 3, 4, low=-60, high=60),), {"dim": 0}),
+                        Sample((r(rng, 5, dtype=np.float64),), {"dim": -1}), Sample((r(rng),), {"dim": 0})]),
+    OpInfo("quantile", lambda lib, a, **kw: (lib.quantile(a, 0.3, **kw), a.quantile(_q(lib, a, [0.0, 0.55, 1.0]), **kw)),
+           lambda rng: [Sample((r(rng, 3, 5),)), Sample((r(rng, 3, 5),), {"dim": 1}),
+                        Sample((r(rng, 3, 5),), {"dim": 0, "keepdim": True}),
+                        Sample((r(rng, 3, 5),), {"keepdim": True}),
+                        *[Sample((r(rng, 4, 5, dtype=np.float64),), {"dim": -1, "interpolation": m}, desc=m)
+                          for m in ("lower", "higher", "midpoint", "nearest")]]),
+    OpInfo("nanquantile", lambda lib, a, **kw: (lib.nanquantile(a, 0.4, **kw), a.nanquantile(_q(lib, a, [0.1, 0.9]), **kw)),
+           lambda rng: [Sample((np.where(r(rng, 3, 5) > 1, np.nan, r(rng, 3, 5)).astype(np.float32),), {"dim": 1}),
+                        Sample((np.array([[np.nan, np.nan], [1.0, 2.0]], dtype=np.float32),), {"dim": 1}, grad=False),
+                        Sample((r(rng, 3, 5),))]),
+    OpInfo("cov", lambda lib, a, **kw: (lib.cov(a, **kw), a.corrcoef()),
+           lambda rng: [Sample((r(rng, 3, 5),)), Sample((r(rng, 3, 5),), {"correction": 0}),
+                        Sample((r(rng, 6, dtype=np.float64),), desc="1d"),
+                        Sample((r(rng, 2, 4, dtype=np.int64, low=0, high=9),), grad=False, desc="int")]),
+    OpInfo("cov_weights", lambda lib, a: lib.cov(a, fweights=lib.tensor([1, 2, 1, 3], device=a.device),
+                                                 aweights=lib.tensor([0.5, 1.0, 2.0, 1.0], dtype=a.dtype, device=a.device)),
+           lambda rng: [Sample((r(rng, 3, 4),))]),
+    OpInfo("dist", lambda lib, a, b, **kw: (lib.dist(a, b, **kw), a.dist(b)),
+           lambda rng: [Sample((r(rng, 3, 4), r(rng, 4))), Sample((r(rng, 3, 4), r(rng, 3, 4)), {"p": 1}),
+                        Sample((r(rng, 3), r(rng, 3)), {"p": 3.5})]),
+    OpInfo("renorm", lambda lib, a, **kw: (lib.renorm(a, **kw), a.clone().renorm_(**kw) if not a.requires_grad else a),
+           lambda rng: [Sample((r(rng, 3, 4),), {"p": 2, "dim": 0, "maxnorm": 1.0}),
+                        Sample((r(rng, 3, 4, 2),), {"p": 1, "dim": -1, "maxnorm": 2.0})]),
+    OpInfo("histc", lambda lib, a, **kw: lib.histc(a, **kw),
+           lambda rng: [Sample((r(rng, 20),), {"bins": 6}, grad=False),
+                        Sample((r(rng, 4, 5, dtype=np.float64),), {"bins": 4, "min": -1, "max": 1}, grad=False)], grad=False),
+    OpInfo("bincount", lambda lib, a, *w, **kw: lib.bincount(a, *w, **kw),
+           lambda rng: [Sample((r(rng, 10, dtype=np.int64, low=0, high=5),), grad=False),
+                        Sample((r(rng, 6, dtype=np.int64, low=0, high=3), r(rng, 6)), {"minlength": 6}, grad=False),
+                        Sample((r(rng, 6, dtype=np.int64, low=0, high=3), r(rng, 6, dtype=np.int64)), grad=False)],
+           grad=False),
+]

@@ -94,3 +94,26 @@ OPINFOS = [
     OpInfo("view_noncontig_chain", lambda lib, a: a.permute(1, 0, 2).reshape(3, 8).narrow(1, 2, 4).unfold(1, 2, 2),
            _one(2, 3, 4)),
 ]
+
+# API gaps: diff, h/v/dsplit, combinations, cartesian_prod, block_diag, complex views
+OPINFOS += [
+    OpInfo("diff", lambda lib, a, *pa, **kw: lib.diff(a, prepend=pa[0], append=pa[1]) if pa else a.diff(**kw),
+           lambda rng: [Sample((r(rng, 3, 5),)), Sample((r(rng, 3, 5),), {"n": 2, "dim": 0}),
+                        Sample((r(rng, 3, 5), r(rng, 3, 1), r(rng, 3, 2)), desc="prepend-append"),
+                        Sample((r(rng, 6, dtype=np.int64),), {"n": 3}, grad=False, desc="int"),
+                        Sample((r(rng, 6, dtype=np.bool_),), grad=False, desc="bool")]),
+    OpInfo("hvdsplit", lambda lib, a: (*lib.hsplit(a, 2), *a.vsplit([1]), *lib.dsplit(a, [1, 3])), _one(2, 4, 4)),
+    OpInfo("hsplit_1d", lambda lib, a: lib.hsplit(a, 3), _one(6)),
+    OpInfo("row_stack", lambda lib, a, b: lib.row_stack([a, b]), _s((3,), (2, 3))),
+    OpInfo("combinations", lambda lib, a, **kw: lib.combinations(a, **kw),
+           lambda rng: [Sample((r(rng, 4),)), Sample((r(rng, 3),), {"r": 3, "with_replacement": True}),
+                        Sample((r(rng, 3, dtype=np.int64),), {"r": 1}, grad=False)]),
+    OpInfo("cartesian_prod", lambda lib, *ts: lib.cartesian_prod(*ts), _s((2,), (3,), (2,))),
+    OpInfo("block_diag", lambda lib, *ts: lib.block_diag(*ts),
+           lambda rng: [Sample((r(rng, 2, 3), r(rng, 2), r(rng))),
+                        Sample((r(rng, 2, 2, dtype=np.int32), r(rng, 1, 3, dtype=np.float64)), desc="promote")]),
+    OpInfo("complex_views", lambda lib, a, b: (lib.view_as_real(lib.complex(a, b)), lib.complex(a, b).imag,
+                                               lib.real(lib.polar(a.abs() + 0.1, b)),
+                                               lib.view_as_real(lib.view_as_complex(lib.stack([a, b], -1)) * 1)),
+           _s((3, 4), (3, 4))),
+]
