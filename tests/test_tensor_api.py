@@ -658,3 +658,16 @@ def test_dlpack_errors():
         ember.from_dlpack(torch.ones(2, dtype=torch.bfloat16))
     with pytest.raises(BufferError):
         torch.from_dlpack(ember.ones(2, dtype=ember.bfloat16))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sum(axis=0, keepdims=True), lambda lib, x: lib.sum(x, axis=1),
+    lambda lib, x: x.mean(axis=-1, keepdims=True), lambda lib, x: x.max(axis=0).values,
+    lambda lib, x: x.std(axis=0), lambda lib, x: x.softmax(axis=1), lambda lib, x: x.argmax(axis=1),
+    lambda lib, x: lib.cat([x, x], axis=1), lambda lib, x: x.flip(dims=(0,)),
+    lambda lib, x: x.permute(dims=(1, 0)), lambda lib, x: x.reshape(shape=(3, 2)),
+    lambda lib, x: x.cumsum(axis=1), lambda lib, x: x.squeeze(axis=0),
+])
+def test_numpy_style_keyword_aliases(call):
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    check(call(ember, ember.tensor(a)), call(torch, torch.tensor(a)))

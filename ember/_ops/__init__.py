@@ -12,3 +12,8 @@ PUBLIC = {}
 for _fam in _FAMILIES:
     _m = import_module(f"{__name__}.{_fam}")
     PUBLIC.update(getattr(_m, "PUBLIC", {}))
+
+from ._aliases import install as _install_aliases  # noqa: E402
+from .._tensor import Tensor as _Tensor  # noqa: E402
+
+_install_aliases(_Tensor, PUBLIC)

@@ -190,6 +190,7 @@ class Op:
         self.nondiff_outputs = nondiff_outputs
         self.view = view
         self.check = None                   # optional check(ctx, inputs) on the unpromoted inputs
+        self._op = self                     # what a bound method or alias wrapper points back to
         self.node_cls = type(node_name or f"{_camel(name)}Backward0", (Node,), {"_op": self})
         OPS[name] = self
 
@@ -621,12 +622,14 @@ def bind(op, name=None, *, function=True, method=True, inplace=False, namespace=
             def meth(self, *args, **kw):
                 return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw)
         meth.__name__ = name
+        meth._op = op
         setattr(Tensor, name, meth)
     if inplace:
         def inpl(self, *args, **kw):
             check_inplace_allowed(self)
             return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw, target=self)
         inpl.__name__ = name + "_"
+        inpl._op = op
         setattr(Tensor, name + "_", inpl)
     if function and namespace is not None:
         namespace[name] = op
