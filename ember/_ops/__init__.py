@@ -8,6 +8,7 @@ _FAMILIES = ("creation", "pointwise", "reduction", "shape", "conversion", "views
 _FAMILIES += ("linalg", "random")
 _FAMILIES += ("nn_pool", "nn_norm", "nn_loss")
 _FAMILIES += ("sorting",)
+_FAMILIES += ("nn_act_extra", "nn_bag", "nn_ctc", "nn_vision")
 PUBLIC = {}
 for _fam in _FAMILIES:
     _m = import_module(f"{__name__}.{_fam}")

@@ -10,3 +10,4 @@ from .modules import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa
 from .modules import Bilinear, ChannelShuffle  # noqa: F401
 from .modules import MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: F401
 from .modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .modules import CTCLoss, EmbeddingBag, RReLU  # noqa: F401

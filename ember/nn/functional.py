@@ -637,3 +637,8 @@ def _heads(t, static, name, bh, head_dim):
     return static
 
 
+# ---- embedding_bag, ctc_loss, affine_grid / grid_sample, prelu / glu / rrelu -------------------------
+from .._ops.nn_act_extra import glu, prelu, rrelu, rrelu_  # noqa: E402,F401
+from .._ops.nn_bag import embedding_bag  # noqa: E402,F401
+from .._ops.nn_ctc import ctc_loss  # noqa: E402,F401
+from .._ops.nn_vision import affine_grid, grid_sample  # noqa: E402,F401
