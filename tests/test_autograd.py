@@ -336,3 +336,24 @@ def test_deepcopy_copies_grad_and_attributes():
     assert u.tag == ["a"] and u.tag is not t.tag
     u.add_(1) if not u.requires_grad else u.detach().add_(1)
     assert t.tolist() == [1.0, 1.0]
+
+
+def test_defop_optional_tensor_input_may_be_none():
+    from ember._ops._registry import defop
+
+    @defop("_test_optional_input", nin=2)
+    def op(ctx, x, b):
+        return x * 2 if b is None else x * 2 + b
+
+    @op.backward
+    def _(ctx, g):
+        return g * 2, g
+
+    x = ember.ones(3, requires_grad=True)
+    op(x, None).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    b = ember.ones(3, requires_grad=True)
+    op(x, b).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0] and b.grad.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="must be Tensor"):
+        op(x, 1.0)

@@ -290,7 +290,9 @@ def apply(op, inputs, args=(), kw=None, target=None):
                 same_dtype = False
             arrays.append(a)
         elif op.promote is None:
-            raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+            if x is not None:           # None: an optional tensor input left out (e.g. a bias)
+                raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+            arrays.append(None)
         else:
             if isinstance(x, _np_scalar):
                 return apply(op, tuple(map(_py_scalar, inputs)), args, kw, target)
