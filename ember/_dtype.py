@@ -183,3 +183,10 @@ def finfo_np(d: dtype):
 
 
 globals()["bool"] = bool_  # ``ember.bool``; unpickles by name like the other dtypes
+
+
+# torch's C++ scalar type names, as its error messages print them ("expected scalar type float")
+C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+           "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+           "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>"}

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import _FROM_NP
+from .._dtype import _FROM_NP, C_NAMES as _C_NAMES
 from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make, wrap_dim
 from ._registry import _SHORT, apply, check_inplace_allowed, defop
@@ -806,9 +806,6 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 
 # ---- masks --------------------------------------------------------------------------------
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _check_mask(mask, name):

@@ -14,6 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._dtype import C_NAMES
 from .._tensor import Tensor, make
 from ._registry import _SHORT, apply, apply_binary, bind, defop, variant
 from ._util import check_tensor
@@ -44,9 +45,7 @@ def _same_dtype(a, b):
 
 
 def _cname(a):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
-            "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}.get(a.dtype.name, a.dtype.name)
+    return C_NAMES.get(a.dtype.name, a.dtype.name)
 
 
 def _shape_x(s):

@@ -10,7 +10,7 @@ import math as _math
 
 import numpy as _np
 
-from .._dtype import _FROM_NP, bool_ as _bool
+from .._dtype import _FROM_NP, C_NAMES as _C_NAMES, bool_ as _bool
 from .._tensor import Tensor, make
 from ._registry import _SHORT, _type_name, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop, variant
 
@@ -992,7 +992,6 @@ def _(ctx, g):
     return (g * (1 - w) if n[0] else None), (g * w if n[1] else None), (g * (end - x) if n[2] else None)
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
 
 
 def _lerp_args(input, end, weight):

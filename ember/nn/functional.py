@@ -24,7 +24,7 @@ from .._ops.nn_misc import (alpha_dropout, dropout, dropout1d, dropout2d, dropou
                             linear, one_hot, pad)
 from .._ops.nn_norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm  # noqa: F401
 from .._dtype import bool_ as _bool
-from .._ops.indexing import _C_NAMES
+from .._dtype import C_NAMES as _C_NAMES
 from .._tensor import Tensor
 
 

@@ -6,6 +6,7 @@ from enum import Enum, auto
 
 from ..._dtype import finfo_np
 from ..._ops.creation import eye, ones, zeros, zeros_like
+from ..._ops import linalg as _linalg
 from ..._ops.linalg import mv, qr, solve, vdot
 from ..._ops.pointwise import where
 from ..._ops.random import randn
@@ -32,20 +33,6 @@ def _make_orthogonal(A: Tensor) -> Tensor:
     """The Q of A's QR decomposition with R's diagonal made positive."""
     Q, R = qr(A)
     return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
-
-
-def _matrix_exp(A: Tensor) -> Tensor:
-    """``exp(A)`` of (a batch of) square matrices: scaling and squaring of a degree-18 Taylor polynomial."""
-    norm = float(A.detach().abs().sum(-2).max()) if A.numel() else 0.0
-    s = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0 else 0
-    X = A / 2.0 ** s
-    Id = eye(A.size(-1), dtype=A.dtype, device=A.device)
-    E = Id + X / 18.0
-    for k in range(17, 0, -1):
-        E = Id + (X @ E) / float(k)
-    for _ in range(s):
-        E = E @ E
-    return E
 
 
 def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
@@ -115,7 +102,7 @@ class _Orthogonal(Module):
                 X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - X.mH
             if self.orthogonal_map == _OrthMaps.matrix_exp:
-                Q = _matrix_exp(A)
+                Q = _linalg.matrix_exp(A)
             else:
                 Id = eye(n, dtype=A.dtype, device=A.device)
                 Q = solve(Id - 0.5 * A, Id + 0.5 * A)
