@@ -92,3 +92,31 @@ def test_optimizer_state_dict_roundtrips_through_torch(tmp_path):
     sd = torch.load(tmp_path / "opt.pt", weights_only=True)
     assert sd["param_groups"][0]["momentum"] == 0.9
     assert set(sd["state"]) == set(range(len(list(em.parameters()))))
+
+
+def test_torch_optimizer_state_dict_into_ember_adam(tmp_path):
+    """Resume from a torch checkpoint (model + Adam state): the next ember step equals torch's."""
+    def mlp(lib):   # no conv bias before a BatchNorm here: its gradient is ~0 and Adam amplifies the noise
+        return lib.nn.Sequential(lib.nn.Flatten(), lib.nn.Linear(64, 16), lib.nn.Tanh(), lib.nn.Linear(16, 10))
+    torch.manual_seed(0)
+    tm = mlp(torch)
+    topt = torch.optim.Adam(tm.parameters(), lr=1e-2)
+    data = batches(3)
+    for x, y in data[:2]:
+        topt.zero_grad()
+        torch.nn.functional.cross_entropy(tm(torch.tensor(x)), torch.tensor(y)).backward()
+        topt.step()
+    torch.save({"model": tm.state_dict(), "optimizer": topt.state_dict()}, tmp_path / "ck.pt")
+    ck = ember.load(tmp_path / "ck.pt")
+    assert ck["optimizer"]["state"][0]["step"].dtype == ember.float32
+    em = mlp(ember)
+    em.load_state_dict(ck["model"])
+    eopt = ember.optim.Adam(em.parameters(), lr=1e-2)
+    eopt.load_state_dict(ck["optimizer"])
+    x, y = data[2]
+    topt.zero_grad()
+    torch.nn.functional.cross_entropy(tm(torch.tensor(x)), torch.tensor(y)).backward()
+    topt.step()
+    train(em, eopt, ember.optim.lr_scheduler.StepLR(eopt, 10), [data[2]])
+    for a, b in zip(tm.parameters(), em.parameters()):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-5, atol=1e-6)

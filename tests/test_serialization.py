@@ -16,7 +16,8 @@ import ember
 from ember.serialization import CheckpointError
 from ember.utils import safetensors as st
 
-DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"]
+DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool",
+          "complex64", "complex128"]
 
 
 def sample(dtype, shape=(3, 4), seed=0):
@@ -25,6 +26,8 @@ def sample(dtype, shape=(3, 4), seed=0):
         return rng.random(shape) > 0.5
     if dtype.startswith("int") or dtype == "uint8":
         return rng.integers(0, 100, size=shape).astype(dtype)
+    if dtype.startswith("complex"):
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
     a = rng.standard_normal(shape).astype(np.float32)
     return a if dtype != "float64" else a.astype(np.float64)
 
@@ -52,23 +55,37 @@ def test_roundtrip_every_dtype(tmp_path, dtype):
     np.testing.assert_array_equal(as_np(y), as_np(x))
 
 
+def views(x):
+    """A tensor and views of it: transposed, offset, the same object again."""
+    return {"x": x, "t": x.t(), "v": x[1:, 1:], "same": x}
+
+
+def check_views(d, shares_storage):
+    assert d["same"] is d["x"]
+    assert d["t"].stride() == (1, 4) and d["v"].stride() == (4, 1) and d["v"].storage_offset() == 5
+    assert shares_storage(d["x"], d["t"]) and shares_storage(d["x"], d["v"])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_ember_to_torch_every_dtype(tmp_path, dtype):
-    ember.save({"x": et(dtype), "t": et(dtype).t()}, tmp_path / "x.pt")
+    ember.save(views(et(dtype)), tmp_path / "x.pt")
     d = torch.load(tmp_path / "x.pt", weights_only=True)
     assert d["x"].dtype == getattr(torch, dtype)
-    np.testing.assert_array_equal(as_np(d["x"]), as_np(et(dtype)))
-    assert d["t"].stride() == (1, 4)
-    np.testing.assert_array_equal(as_np(d["t"]), as_np(et(dtype)).T)
+    for k, v in views(et(dtype)).items():
+        np.testing.assert_array_equal(as_np(d[k]), as_np(v))
+    check_views(d, lambda a, b: a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_torch_to_ember_every_dtype(tmp_path, dtype):
-    torch.save({"x": tt(dtype), "t": tt(dtype).t()}, tmp_path / "x.pt")
+    torch.save(views(tt(dtype)), tmp_path / "x.pt")
     d = ember.load(tmp_path / "x.pt")
     assert d["x"].dtype == getattr(ember, dtype)
-    np.testing.assert_array_equal(as_np(d["x"]), as_np(tt(dtype)))
-    assert d["t"].stride() == (1, 4)
+    for k, v in views(tt(dtype)).items():
+        np.testing.assert_array_equal(as_np(d[k]), as_np(v))
+    check_views(d, lambda a, b: np.shares_memory(a.numpy(), b.numpy()))
+    d["x"].zero_()
+    assert not as_np(d["v"]).any()     # one storage: writes through the base show in the view
 
 
 def test_containers_and_python_values(tmp_path):
@@ -130,6 +147,30 @@ def test_atomic_save_keeps_old_file_on_failure(tmp_path):
         ember.save({"ok": ember.ones(2), "bad": Boom()}, p)
     assert ember.load(p)["ok"].tolist() == [1.0, 1.0]
     assert [f for f in os.listdir(tmp_path) if f != "ck.pt"] == []
+
+
+def test_large_records_checksummed_in_pieces(tmp_path):
+    """Records above the split size are written and checksummed by two threads, CRCs combined."""
+    x = ember.tensor(sample("float32", (1_000_003,)))
+    ember.save({"x": x, "y": x[::3]}, tmp_path / "big.pt")
+    with zipfile.ZipFile(tmp_path / "big.pt") as zf:
+        assert zf.testzip() is None                 # every CRC-32 matches
+    np.testing.assert_array_equal(torch.load(tmp_path / "big.pt", weights_only=True)["x"].numpy(), x.numpy())
+    np.testing.assert_array_equal(ember.load(tmp_path / "big.pt")["y"].numpy(), x.numpy()[::3])
+
+
+def test_write_error_keeps_old_file(tmp_path, monkeypatch):
+    p = tmp_path / "ck.pt"
+    ember.save({"ok": ember.ones(2)}, p)
+
+    def disk_full(fd, data, offset):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "pwrite", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        ember.save({"ok": ember.zeros(1_000_000)}, p)
+    monkeypatch.undo()
+    assert ember.load(p)["ok"].tolist() == [1.0, 1.0]
+    assert os.listdir(tmp_path) == ["ck.pt"]
 
 
 def test_data_records_are_aligned(tmp_path):
@@ -219,44 +260,171 @@ def test_weights_only_false_and_safe_globals(tmp_path):
         ember.serialization.clear_safe_globals()
 
 
-def test_bad_files(tmp_path):
-    good = tmp_path / "good.pt"
-    ember.save({"x": ember.ones(100)}, good)
+# ---- bad input: every failure is a clear error naming the file, never a wrong tensor -----------
+class _Pid:
+    """A storage persistent id in a crafted pickle."""
+
+    def __init__(self, *pid):
+        self.pid = pid
+
+
+class _Call:
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
+def write_checkpoint(path, obj, records):
+    """A zip checkpoint with a hand-made data.pkl (torch's globals) and raw storage records."""
+    class P(pickle.Pickler):
+        def persistent_id(self, o):
+            return o.pid if isinstance(o, _Pid) else None
+    buf = io.BytesIO()
+    P(buf, protocol=2).dump(obj)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", buf.getvalue())
+        for key, raw in records.items():
+            zf.writestr(f"archive/data/{key}", raw)
+        zf.writestr("archive/version", "3\n")
+
+
+def rewrite(src, dst, edit):
+    """Copy a zip checkpoint, passing each record's bytes through ``edit(name, data)`` (None drops it)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for i in zin.infolist():
+            data = edit(i.filename, zin.read(i.filename))
+            if data is not None:
+                zout.writestr(i.filename, data)
+
+
+def expect_error(path, match, exc=CheckpointError, **kw):
+    with pytest.raises(exc, match=match) as info:
+        ember.load(path, **kw)
+    assert os.fspath(path) in str(info.value)
+
+
+@pytest.fixture
+def good(tmp_path):
+    p = tmp_path / "good.pt"
+    ember.save({"x": ember.arange(100.0), "y": ember.ones(3, dtype=ember.int64)}, p)
+    return p
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.99, 100, 30])
+def test_truncated_file(tmp_path, good, keep):
     raw = good.read_bytes()
-    (tmp_path / "trunc.pt").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(CheckpointError, match="trunc.pt"):
-        ember.load(tmp_path / "trunc.pt")
+    n = int(len(raw) * keep) if isinstance(keep, float) else keep
+    (tmp_path / "trunc.pt").write_bytes(raw[:n])
+    expect_error(tmp_path / "trunc.pt", "corrupted or truncated")
+
+
+def flip_byte(src, dst, record, at):
+    """Copy ``src`` with one byte of ``record``'s data inverted (the zip's CRC left as it was)."""
+    raw = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo(record)
+    n, m = np.frombuffer(raw[info.header_offset + 26:info.header_offset + 30], "<u2")
+    raw[info.header_offset + 30 + n + m + at] ^= 0xFF
+    dst.write_bytes(bytes(raw))
+
+
+def test_corrupted_storage_bytes_fail_the_crc_check(tmp_path, good):
+    flip_byte(good, tmp_path / "flip.pt", "good/data/0", 123)
+    expect_error(tmp_path / "flip.pt", r"'good/data/0' is corrupted \(CRC-32 mismatch\)")
+    assert ember.load(tmp_path / "flip.pt", mmap=True)["x"].shape == (100,)   # mmap reads lazily: no check
+
+
+def test_corrupted_pickle_record(tmp_path, good):
+    flip_byte(good, tmp_path / "pkl.pt", "good/data.pkl", 5)
+    expect_error(tmp_path / "pkl.pt", "corrupted checkpoint.*CRC")
+
+
+def test_not_a_checkpoint(tmp_path):
     (tmp_path / "text.pt").write_text("hello")
-    with pytest.raises(CheckpointError, match="not an ember/PyTorch checkpoint"):
-        ember.load(tmp_path / "text.pt")
+    expect_error(tmp_path / "text.pt", "not an ember/PyTorch checkpoint")
     (tmp_path / "empty.pt").write_bytes(b"")
-    with pytest.raises(CheckpointError, match="empty"):
-        ember.load(tmp_path / "empty.pt")
+    expect_error(tmp_path / "empty.pt", "empty file")
+    (tmp_path / "pickle.pt").write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    expect_error(tmp_path / "pickle.pt", "not an ember/PyTorch checkpoint")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
+        zf.writestr("readme.txt", "not a model")
+    expect_error(tmp_path / "other.zip", "without a data.pkl record")
     with pytest.raises(FileNotFoundError):
         ember.load(tmp_path / "missing.pt")
-    # a zip whose storage record is missing
-    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(tmp_path / "norec.pt", "w") as zout:
-        for i in zin.infolist():
-            if "/data/" not in i.filename:
-                zout.writestr(i.filename, zin.read(i.filename))
-    with pytest.raises(CheckpointError, match="missing record"):
-        ember.load(tmp_path / "norec.pt")
-    # a storage shorter than its tensor
-    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(tmp_path / "short.pt", "w") as zout:
-        for i in zin.infolist():
-            data = zin.read(i.filename)
-            zout.writestr(i.filename, data[:40] if "/data/" in i.filename else data)
-    with pytest.raises(CheckpointError, match="bytes"):
-        ember.load(tmp_path / "short.pt")
-    # an unknown storage type
-    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(tmp_path / "unk.pt", "w") as zout:
-        for i in zin.infolist():
-            data = zin.read(i.filename)
-            if i.filename.endswith("data.pkl"):
-                data = data.replace(b"FloatStorage", b"QuirkStorage")
-            zout.writestr(i.filename, data)
-    with pytest.raises(pickle.UnpicklingError, match="QuirkStorage"):
-        ember.load(tmp_path / "unk.pt")
+
+
+def test_zip_missing_records(tmp_path, good):
+    rewrite(good, tmp_path / "nopkl.pt", lambda n, d: None if n.endswith("data.pkl") else d)
+    expect_error(tmp_path / "nopkl.pt", "without a data.pkl record")
+    rewrite(good, tmp_path / "norec.pt", lambda n, d: None if n.endswith("data/1") else d)
+    expect_error(tmp_path / "norec.pt", "missing record 'good/data/1'")
+
+
+def test_storage_shorter_than_its_tensor(tmp_path, good):
+    rewrite(good, tmp_path / "short.pt", lambda n, d: d[:40] if n.endswith("data/0") else d)
+    expect_error(tmp_path / "short.pt", "storage '0' has 40 bytes but its tensors need 400")
+    # a consistent storage, but the tensor's size/stride/offset reach past its end
+    rebuild = torch._utils._rebuild_tensor_v2
+    for args in [(5, (8,), (1,)), (0, (3, 4), (5, 1)), (-1, (2,), (1,))]:
+        obj = _Call(rebuild, _Pid("storage", torch.FloatStorage, "0", "cpu", 10), *args, False,
+                    collections.OrderedDict())
+        write_checkpoint(tmp_path / "ext.pt", obj, {"0": np.zeros(10, np.float32).tobytes()})
+        expect_error(tmp_path / "ext.pt", "storage holds only 10")
+
+
+def test_unknown_storage_type_and_dtype(tmp_path, good):
+    rewrite(good, tmp_path / "unk.pt",
+            lambda n, d: d.replace(b"FloatStorage", b"QuirkStorage") if n.endswith("data.pkl") else d)
+    expect_error(tmp_path / "unk.pt", "unsupported storage type torch.QuirkStorage")
+    for dt in [torch.uint16, torch.float8_e4m3fn]:
+        torch.save({"x": torch.zeros(3, dtype=dt)}, tmp_path / "dt.pt")
+        expect_error(tmp_path / "dt.pt", f"dtype {dt} are not supported")
+        expect_error(tmp_path / "dt.pt", f"dtype {dt} are not supported", weights_only=False)
+    obj = _Call(torch._utils._rebuild_tensor_v2, _Pid("storage", torch.FloatStorage, "0", "cpu", 2), 0,
+                (2,), (1,), False, collections.OrderedDict())
+    buf = io.BytesIO()
+
+    class P(pickle.Pickler):
+        def persistent_id(self, o):
+            return o.pid if isinstance(o, _Pid) else None
+    P(buf, protocol=2).dump(obj)
+    with zipfile.ZipFile(tmp_path / "bad.pt", "w") as zf:
+        zf.writestr("archive/data.pkl", buf.getvalue().replace(b"FloatStorage", b"QInt8Storage"))
+        zf.writestr("archive/data/0", b"\0" * 8)
+    expect_error(tmp_path / "bad.pt", "unsupported storage type torch.QInt8Storage")
+
+
+def test_rebuild_tensor_v3(tmp_path):
+    """torch writes _rebuild_tensor_v3 (untyped storage + dtype) for dtypes without typed storages."""
+    storage = _Pid("storage", torch.storage.UntypedStorage, "0", "cpu", 24)
+    obj = _Call(torch._utils._rebuild_tensor_v3, storage, 1, (2, 2), (1, 2), False,
+                collections.OrderedDict(), torch.float32)
+    write_checkpoint(tmp_path / "v3.pt", obj, {"0": np.arange(6, dtype=np.float32).tobytes()})
+    expected = torch.load(tmp_path / "v3.pt", weights_only=True)
+    got = ember.load(tmp_path / "v3.pt")
+    assert got.dtype == ember.float32 and got.stride() == expected.stride() and got.storage_offset() == 1
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    obj.args = obj.args[:-1] + (torch.float64,)
+    write_checkpoint(tmp_path / "odd.pt", obj, {"0": b"\0" * 20})
+    expect_error(tmp_path / "odd.pt", "cannot hold torch.float64")
+
+
+def test_legacy_format_errors(tmp_path):
+    torch.save({"x": torch.arange(6.0)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    raw = (tmp_path / "old.pt").read_bytes()
+    (tmp_path / "old_trunc.pt").write_bytes(raw[:-8])
+    expect_error(tmp_path / "old_trunc.pt", "truncated legacy checkpoint")
+    (tmp_path / "old_head.pt").write_bytes(raw[:20])
+    expect_error(tmp_path / "old_head.pt", "corrupted legacy checkpoint")
+    with pytest.raises(RuntimeError, match="zipfile format"):
+        ember.load(tmp_path / "old.pt", mmap=True)
+
+
+def test_refused_global_names_the_file(tmp_path):
+    write_checkpoint(tmp_path / "evil.pt", _Call(os.getcwd), {})
+    expect_error(tmp_path / "evil.pt", "Unsupported global: GLOBAL posix.getcwd", pickle.UnpicklingError)
 
 
 def test_safetensors_roundtrip_and_format(tmp_path):
@@ -271,6 +439,26 @@ def test_safetensors_roundtrip_and_format(tmp_path):
     n = int.from_bytes(raw[:8], "little")
     with pytest.raises(ValueError, match="needs"):
         st.load(raw[: 8 + n + 10])
+
+
+def test_safetensors_bad_headers(tmp_path):
+    import json
+    import struct
+
+    def blob(header, data=b""):
+        h = json.dumps(header).encode()
+        return struct.pack("<Q", len(h)) + h + data
+    with pytest.raises(ValueError, match="not a JSON object"):
+        st.load(blob([1, 2]))
+    with pytest.raises(ValueError, match="invalid safetensors entry for tensor 'w'"):
+        st.load(blob({"w": {"dtype": "F32", "shape": [2]}}, b"\0" * 8))
+    with pytest.raises(ValueError, match="invalid safetensors entry"):
+        st.load(blob({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, b"\0" * 8))
+    with pytest.raises(ValueError, match="unsupported dtype 'F8_E4M3'"):
+        st.load(blob({"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}}, b"\0" * 2))
+    (tmp_path / "t.safetensors").write_bytes(b"\1\0")
+    with pytest.raises(ValueError, match="t.safetensors: too short"):
+        st.load_file(tmp_path / "t.safetensors")
 
 
 def test_safetensors_matches_reference_package_if_installed(tmp_path):
@@ -324,3 +512,21 @@ def test_hub_local_hubconf(tmp_path):
     assert ember.hub.list(str(tmp_path)) == ["tiny"]
     assert ember.hub.load(str(tmp_path), "tiny", scale=3) == 6
     assert ember.hub.help(str(tmp_path), "tiny") == "doc"
+
+
+def test_cuda_checkpoint_from_torch(tmp_path, standin_cuda):
+    """A torch file whose storages are tagged 'cuda:0' (as saved on a GPU machine)."""
+    torch.save({"w": torch.arange(4.0), "n": torch.tensor(3)}, tmp_path / "cpu.pt")
+    tag = b"X\x03\x00\x00\x00cpu"
+    assert tag in zipfile.ZipFile(tmp_path / "cpu.pt").read("cpu/data.pkl")
+    rewrite(tmp_path / "cpu.pt", tmp_path / "cuda.pt",
+            lambda n, d: d.replace(tag, b"X\x06\x00\x00\x00cuda:0") if n.endswith("data.pkl") else d)
+    with pytest.raises(RuntimeError, match="torch.cuda.is_available\\(\\) is False"):
+        torch.load(tmp_path / "cuda.pt", weights_only=True)
+    assert ember.load(tmp_path / "cuda.pt")["w"].device == ember.device("cuda:0")
+    ember._backend.use_standin_cuda(False)
+    with pytest.raises(RuntimeError, match=r"ember.cuda.is_available\(\) is False.*map_location"):
+        ember.load(tmp_path / "cuda.pt")
+    for loc in ["cpu", ember.device("cpu"), {"cuda:0": "cpu"}, lambda storage, location: storage]:
+        d = ember.load(tmp_path / "cuda.pt", map_location=loc)
+        assert d["w"].device.type == "cpu" and d["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and d["n"].item() == 3

@@ -2,7 +2,9 @@
 
 With ``weights_only=True`` (the default, as in torch >= 2.6) the unpickler resolves only an
 allow-list of globals — tensors, storages, dtypes, devices, containers — and refuses anything
-else with an ``UnpicklingError`` naming the global, before it can run.
+else with an ``UnpicklingError`` naming the global, before it can run.  A file that is not a
+readable checkpoint (truncated, corrupted — every record read is checked against its CRC-32 —,
+inconsistent, or holding dtypes ember lacks) raises ``CheckpointError`` naming the file.
 """
 from __future__ import annotations
 
@@ -16,9 +18,9 @@ import zipfile
 import numpy as np
 
 from .. import _backend
-from .._dtype import to_dtype
 from .._tensor import Size, make
-from ._format import DTYPE_NAMES, LEGACY_PROTOCOL, MAGIC_NUMBER, STORAGE_TYPES, StorageType
+from ._format import (DTYPE_NAMES, LEGACY_PROTOCOL, MAGIC_NUMBER, STORAGE_TYPES, TORCH_ONLY_DTYPES,
+                      StorageType, checksum_pieces, combine, split)
 
 _PARAMETER_CLASS = [None]      # set by ember.nn.parameter (a higher layer) when it is imported
 _SAFE_GLOBALS: dict = {}       # "module.name" -> object, added by add_safe_globals
@@ -26,6 +28,10 @@ _SAFE_GLOBALS: dict = {}       # "module.name" -> object, added by add_safe_glob
 
 class CheckpointError(RuntimeError):
     """A file that is not a readable checkpoint (truncated, corrupted, inconsistent)."""
+
+
+class _GlobalError(pickle.UnpicklingError):
+    """A global that is not allowed (weights-only) or that ember lacks."""
 
 
 def register_parameter_class(cls):
@@ -80,6 +86,16 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
     return t
 
 
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
+                       metadata=None):
+    """Tensors whose dtype has no typed storage: an untyped (byte) storage plus the dtype."""
+    arr = storage.array
+    if arr.size % dtype.itemsize:
+        raise CheckpointError(f"a storage of {arr.size} bytes cannot hold {dtype} elements")
+    return _rebuild_tensor_v2(_Storage(arr.view(dtype.np), storage.device), storage_offset, size, stride,
+                              requires_grad)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks, *state):
     cls = _PARAMETER_CLASS[0]
     if cls is None:
@@ -113,6 +129,7 @@ def _allowed_globals():
         "collections.Counter": collections.Counter,
         "collections.defaultdict": collections.defaultdict,
         "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
+        "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
         "torch._utils._rebuild_tensor": lambda storage, offset, size, stride:
             _rebuild_tensor_v2(storage, offset, size, stride),
         "torch._utils._rebuild_parameter": _rebuild_parameter,
@@ -152,8 +169,12 @@ class _Unpickler(pickle.Unpickler):
             return _ALLOWED[full]
         if full in _SAFE_GLOBALS:
             return _SAFE_GLOBALS[full]
+        if module == "torch" and name in TORCH_ONLY_DTYPES:
+            raise CheckpointError(f"tensors of dtype torch.{name} are not supported by ember")
+        if module == "torch" and name.endswith("Storage"):
+            raise CheckpointError(f"unsupported storage type torch.{name}")
         if self.weights_only:
-            raise pickle.UnpicklingError(
+            raise _GlobalError(
                 "Weights only load failed. This file can still be loaded, to do so you have two options, "
                 "do those steps only if you trust the source of the checkpoint.\n\t(1) Re-running "
                 "`ember.load` with `weights_only` set to `False` will likely succeed, but it can result "
@@ -168,7 +189,7 @@ class _Unpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or not pid or pid[0] != "storage":
-            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
+            raise CheckpointError(f"unsupported persistent id {pid!r}")
         return self.load_storage(pid)
 
 
@@ -180,7 +201,7 @@ def _resolve_torch_name(module, name):
     try:
         return getattr(importlib.import_module(mod), name)
     except (ImportError, AttributeError):
-        raise pickle.UnpicklingError(f"ember does not implement {module}.{name} yet") from None
+        raise _GlobalError(f"ember does not implement {module}.{name} yet") from None
 
 
 # ---- map_location --------------------------------------------------------------------------------
@@ -217,73 +238,80 @@ def _name_of(f):
     return os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file object>")
 
 
-def _load_zip(zf: zipfile.ZipFile, fname, map_location, weights_only, mmap_file):
+def _load_zip(zf: zipfile.ZipFile, map_location, weights_only, mmap_file):
     names = zf.namelist()
     pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
     if not pkl:
-        raise CheckpointError(f"{fname}: not an ember/PyTorch checkpoint (no data.pkl record)")
+        raise CheckpointError("not an ember/PyTorch checkpoint (a zip file without a data.pkl record)")
     prefix = pkl[0][: -len("data.pkl")]
     bo = prefix + "byteorder"
     if bo in names and zf.read(bo) not in (b"little", b"little\n"):
-        raise CheckpointError(f"{fname}: big-endian checkpoints are not supported")
+        raise CheckpointError("big-endian checkpoints are not supported")
+    fp = zf.fp
+    file_size = fp.seek(0, io.SEEK_END)
+    read_chunk, parallel = _chunk_reader(fp)
     cache = {}
 
     def load_storage(pid):
         _, stype, key, location, numel = pid[:5]
         if not isinstance(stype, StorageType):
-            raise CheckpointError(f"{fname}: unknown storage type {stype!r}")
-        rec = f"{prefix}data/{key}"
+            raise CheckpointError(f"unknown storage type {stype!r}")
         if key in cache:
             return cache[key]
+        rec = f"{prefix}data/{key}"
         try:
             info = zf.getinfo(rec)
         except KeyError:
-            raise CheckpointError(f"{fname}: missing record {rec!r} for a storage") from None
+            raise CheckpointError(f"missing record {rec!r} for a storage") from None
         dt = stype.dtype.np
         need = numel * dt.itemsize
         if stype.name == "ByteStorage" and info.file_size != need:
             need = info.file_size
         if info.file_size < need:
-            raise CheckpointError(f"{fname}: storage {key!r} has {info.file_size} bytes but its "
-                                  f"tensors need {need}")
-        if mmap_file is not None and info.compress_type == zipfile.ZIP_STORED:
-            start = _data_offset(mmap_file, info)
-            arr = np.memmap(mmap_file, dtype=np.uint8, mode="c", offset=start, shape=(info.file_size,)) \
-                if info.file_size else np.empty(0, np.uint8)
-        elif info.compress_type == zipfile.ZIP_STORED:   # read straight from the file, no CRC pass
-            arr = np.empty(info.file_size, np.uint8)
-            fp = zf.fp
-            fp.seek(_data_offset_fp(fp, info))
-            got = fp.readinto(memoryview(arr))
-            if got != info.file_size:
-                raise CheckpointError(f"{fname}: storage {key!r} is truncated")
+            raise CheckpointError(f"storage {key!r} has {info.file_size} bytes but its tensors need {need}")
+        if info.compress_type == zipfile.ZIP_STORED:
+            start = _data_offset_fp(fp, info)
+            if start + info.file_size > file_size:
+                raise CheckpointError(f"record {rec!r} is truncated")
+            if mmap_file is not None:   # pages are read lazily: no CRC check
+                arr = np.memmap(mmap_file, dtype=np.uint8, mode="c", offset=start, shape=(info.file_size,)) \
+                    if info.file_size else np.empty(0, np.uint8)
+            else:
+                arr = np.empty(info.file_size, np.uint8)
+                pieces = split(memoryview(arr), start) if parallel else [(memoryview(arr), start)]
+                if combine(pieces, checksum_pieces(pieces, read_chunk)) != info.CRC:
+                    raise CheckpointError(f"record {rec!r} is corrupted (CRC-32 mismatch)")
         else:
             arr = np.empty(info.file_size, np.uint8)
-            with zf.open(info) as r:
-                got = r.readinto(memoryview(arr))
-            if got != info.file_size:
-                raise CheckpointError(f"{fname}: storage {key!r} is truncated")
-        flat = arr[:need].view(dt)
-        st = _place(flat, location, map_location)
+            with zf.open(info) as r:    # zipfile checks the CRC
+                if r.readinto(memoryview(arr)) != info.file_size:
+                    raise CheckpointError(f"record {rec!r} is truncated")
+        st = _place(arr[:need].view(dt), location, map_location)
         cache[key] = st
         return st
 
-    try:
-        data = zf.read(pkl[0])
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise CheckpointError(f"{fname}: corrupted checkpoint ({e})") from None
-    up = _Unpickler(io.BytesIO(data), weights_only, load_storage, encoding="utf-8")
-    try:
-        return up.load()
-    except (pickle.UnpicklingError, CheckpointError, RuntimeError):
-        raise
-    except (EOFError, zipfile.BadZipFile, ValueError, struct.error) as e:
-        raise CheckpointError(f"{fname}: corrupted checkpoint ({type(e).__name__}: {e})") from None
+    data = zf.read(pkl[0])
+    return _Unpickler(io.BytesIO(data), weights_only, load_storage, encoding="utf-8").load()
 
 
-def _data_offset(path, info):
-    with open(path, "rb") as fh:
-        return _data_offset_fp(fh, info)
+def _chunk_reader(fp):
+    """``read(chunk, offset)`` filling ``chunk`` from ``fp`` at ``offset``, and whether it is
+    safe to call from several threads (positional reads on a file descriptor)."""
+    try:
+        fd = fp.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+    if fd is not None and hasattr(os, "preadv"):
+        def read(chunk, offset):
+            if os.preadv(fd, [chunk], offset) != chunk.nbytes:
+                raise CheckpointError("a record is truncated")
+        return read, True
+
+    def read(chunk, offset):
+        fp.seek(offset)
+        if fp.readinto(chunk) != chunk.nbytes:
+            raise CheckpointError("a record is truncated")
+    return read, False
 
 
 def _data_offset_fp(fh, info):
@@ -296,19 +324,19 @@ def _data_offset_fp(fh, info):
     return info.header_offset + 30 + n + m
 
 
-def _load_legacy(f, fname, map_location, weights_only):
+def _load_legacy(f, map_location, weights_only):
     """Pre-1.6 format: magic, protocol, sys_info pickles, the object pickle, keys, raw storages."""
     def unpickler(load_storage):
         return _Unpickler(f, weights_only, load_storage, encoding="utf-8")
 
     def no_storage(pid):
-        raise pickle.UnpicklingError("unexpected storage in a header")
+        raise CheckpointError("unexpected storage in a legacy header")
 
     magic = unpickler(no_storage).load()
     if magic != MAGIC_NUMBER:
-        raise CheckpointError(f"{fname}: not an ember/PyTorch checkpoint (bad magic number)")
+        raise CheckpointError("not an ember/PyTorch checkpoint (a pickle without the legacy magic number)")
     if unpickler(no_storage).load() != LEGACY_PROTOCOL:
-        raise CheckpointError(f"{fname}: unsupported legacy protocol version")
+        raise CheckpointError("unsupported legacy protocol version")
     unpickler(no_storage).load()  # sys_info
     # the object pickle precedes its storages: skim it for storage types, read the storages,
     # then rebuild the objects for real
@@ -324,23 +352,25 @@ def _load_legacy(f, fname, map_location, weights_only):
     for key in keys:
         head = f.read(8)
         if len(head) != 8:
-            raise CheckpointError(f"{fname}: truncated legacy checkpoint")
+            raise CheckpointError("truncated legacy checkpoint")
         (n,) = struct.unpack("<q", head)
         stype = stypes.get(key)
         if not isinstance(stype, StorageType):
-            raise CheckpointError(f"{fname}: unknown storage type for storage {key!r}")
-        raw = f.read(n * stype.dtype.itemsize)
-        if len(raw) != n * stype.dtype.itemsize:
-            raise CheckpointError(f"{fname}: truncated legacy checkpoint (storage {key})")
-        storages[key] = np.frombuffer(bytearray(raw), dtype=stype.dtype.np)
+            raise CheckpointError(f"unknown storage type for storage {key!r}")
+        if n < 0:
+            raise CheckpointError(f"corrupted legacy checkpoint (storage {key} has {n} elements)")
+        arr = np.empty(n, stype.dtype.np)
+        if f.readinto(memoryview(arr.view(np.uint8))) != arr.nbytes:
+            raise CheckpointError(f"truncated legacy checkpoint (storage {key})")
+        storages[key] = arr
     tail = f.tell()
 
     def load_storage(pid):
         _, stype, key, location, numel = pid[:5]
         if len(pid) > 5 and pid[5] is not None:
-            raise CheckpointError(f"{fname}: legacy storage views are not supported")
+            raise CheckpointError("legacy storage views are not supported")
         if key not in storages:
-            raise CheckpointError(f"{fname}: missing storage {key!r}")
+            raise CheckpointError(f"missing storage {key!r}")
         return _place(storages[key], location, map_location)
 
     f.seek(obj_pos)
@@ -386,37 +416,54 @@ class _NoOp:
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=False, **kw):
-    """Load an object saved by ``ember.save`` or ``torch.save`` (zip or legacy format)."""
+    """Load an object saved by ``ember.save`` or ``torch.save`` (zip or legacy format).
+
+    Every storage read in full is checked against its record's CRC-32; with ``mmap=True``
+    storages are mapped, not read, so their bytes are not checksummed.
+    """
     fname = _name_of(f)
-    if isinstance(f, (str, os.PathLike)):
-        if not os.path.exists(f):
-            raise FileNotFoundError(f"[Errno 2] No such file or directory: '{fname}'")
-        with open(f, "rb") as fh:
-            return _load_file(fh, fname, map_location, weights_only,
-                              os.fspath(f) if mmap else None)
-    if mmap:
-        raise ValueError("mmap=True requires a file path")
-    return _load_file(f, fname, map_location, weights_only, None)
+    try:
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "rb") as fh:
+                return _load_file(fh, map_location, weights_only, fname if mmap else None)
+        if mmap:
+            raise ValueError("mmap=True requires a file path")
+        return _load_file(f, map_location, weights_only, None)
+    except CheckpointError as e:
+        raise CheckpointError(f"{fname}: {e}") from e.__cause__
+    except _GlobalError as e:
+        raise pickle.UnpicklingError(f"{fname}: {e}") from None
 
 
-def _load_file(fh, fname, map_location, weights_only, mmap_path):
+_CORRUPTED = (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+              UnicodeDecodeError, struct.error, zipfile.BadZipFile, pickle.UnpicklingError)
+
+
+def _load_file(fh, map_location, weights_only, mmap_path):
     start = fh.tell() if fh.seekable() else 0
     head = fh.read(4)
     fh.seek(start)
+    if not head:
+        raise CheckpointError("an empty file is not a checkpoint")
     if head[:2] == b"PK":
         try:
             zf = zipfile.ZipFile(fh)
-        except zipfile.BadZipFile as e:
-            raise CheckpointError(f"{fname}: corrupted or truncated zip checkpoint ({e})") from None
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise CheckpointError(f"corrupted or truncated zip checkpoint ({e})") from None
         with zf:
-            return _load_zip(zf, fname, map_location, weights_only, mmap_path)
+            try:
+                return _load_zip(zf, map_location, weights_only, mmap_path)
+            except _GlobalError:
+                raise
+            except _CORRUPTED as e:
+                raise CheckpointError(f"corrupted checkpoint ({type(e).__name__}: {e})") from e
     if head[:1] == b"\x80":
         if mmap_path:
             raise RuntimeError("mmap can only be used with files saved with the zipfile format")
         try:
-            return _load_legacy(fh, fname, map_location, weights_only)
-        except (EOFError, struct.error, ValueError) as e:
-            raise CheckpointError(f"{fname}: corrupted legacy checkpoint ({e})") from None
-    if not head:
-        raise CheckpointError(f"{fname}: empty file is not a checkpoint")
-    raise CheckpointError(f"{fname}: not an ember/PyTorch checkpoint (unrecognised header {head!r})")
+            return _load_legacy(fh, map_location, weights_only)
+        except _GlobalError:
+            raise
+        except _CORRUPTED as e:
+            raise CheckpointError(f"corrupted legacy checkpoint ({type(e).__name__}: {e})") from e
+    raise CheckpointError(f"not an ember/PyTorch checkpoint (unrecognised header {head!r})")

@@ -2,7 +2,7 @@
 
 Tensors pickle as ``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)`` with a
 persistent id per storage; tensors that view the same memory share one storage record, so views
-load as views.  Paths are written atomically (temp file + ``os.replace``).
+load as views.  Paths are written atomically: temp file, ``fsync``, ``os.replace``.
 """
 from __future__ import annotations
 
@@ -11,17 +11,15 @@ import io
 import os
 import pickle
 import struct
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
-from .. import _backend
 from .._backend import Device
 from .._dtype import _FROM_NP, dtype as _dtype_cls
 from .._tensor import Size, Tensor
-from ._format import ALIGNMENT, STORAGE_NAMES
+from ._format import ALIGNMENT, STORAGE_NAMES, checksum_pieces, combine, split, start_writeback
 
 
 class _Global:
@@ -167,52 +165,80 @@ _DOS_DATE = (0 << 9) | (1 << 5) | 1     # 1980-01-01, the date torch's writer us
 _SMALL = 1 << 31                         # above this a record needs zip64: use zipfile
 
 
-def _write_zip_fast(fh, records):
-    """Stored (uncompressed) zip, CRCs computed on a second thread while the data is written.
+def _local_header(bname, extra, size, crc):
+    return struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, _DOS_DATE, crc, size, size,
+                       len(bname), len(extra)) + bname + extra
 
-    Local headers are written with a zero CRC and patched once the checksums are known.
+
+def _central_directory(entries, cd_start):
+    parts = [struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, _DOS_DATE, crc, size, size,
+                         len(bname), 0, 0, 0, 0, 0, pos) + bname for bname, pos, size, crc in entries]
+    cd = b"".join(parts)
+    return cd + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cd), cd_start, 0)
+
+
+def _pwrite_all(fd, data, offset):
+    while data:
+        n = os.pwrite(fd, data, offset)
+        data, offset = data[n:], offset + n
+
+
+def _write_zip_fd(fd, records):
+    """Stored zip written with ``pwrite`` at precomputed offsets by two threads.
+
+    Each chunk is written then checksummed while still in cache, and its writeback to disk is
+    started at once (so the final ``fsync`` only waits for the tail); zlib and ``pwrite`` release
+    the GIL.  Local headers are written once the CRCs are known.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    layout, segments, pos = [], [], 0
+    for name, payload in records:
+        bname = name.encode()
+        extra = _pad_extra(pos, name)
+        data = pos + 30 + len(bname) + len(extra)
+        n = payload.nbytes
+        pieces = split(payload, data)
+        layout.append((bname, extra, pos, n, len(segments), len(pieces)))
+        segments.extend(pieces)
+        pos = data + n
+    crcs = checksum_pieces(segments, lambda chunk, off: _pwrite_all(fd, chunk, off),
+                           start_writeback(fd))
     entries = []
-    with ThreadPoolExecutor(1) as pool:
-        for name, payload in records:
-            bname = name.encode()
-            pos = fh.tell()
-            extra = _pad_extra(pos, name)
-            crc = pool.submit(zlib.crc32, payload)
-            fh.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, _DOS_DATE, 0,
-                                 payload.nbytes, payload.nbytes, len(bname), len(extra)))
-            fh.write(bname)
-            fh.write(extra)
-            fh.write(payload)
-            entries.append((bname, pos, payload.nbytes, extra, crc))
-        entries = [(n, p, s, e, c.result()) for n, p, s, e, c in entries]
-    end = fh.tell()
-    for bname, pos, size, extra, crc in entries:
-        fh.seek(pos + 14)
-        fh.write(struct.pack("<I", crc))
-    fh.seek(end)
-    cd_start = end
-    for bname, pos, size, extra, crc in entries:
-        fh.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, _DOS_DATE, crc,
-                             size, size, len(bname), 0, 0, 0, 0, 0, pos))
-        fh.write(bname)
-    cd_size = fh.tell() - cd_start
-    fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), cd_size,
-                         cd_start, 0))
+    for bname, extra, hpos, n, first, count in layout:
+        crc = combine(segments[first:first + count], crcs[first:first + count])
+        _pwrite_all(fd, _local_header(bname, extra, n, crc), hpos)
+        entries.append((bname, hpos, n, crc))
+    _pwrite_all(fd, _central_directory(entries, pos), pos)
 
 
-def _write_zip(fileobj, data_pkl, storages, archive):
+def _write_zip_stream(fh, records):
+    """Stored zip written sequentially to a file object (each CRC computed before its header)."""
+    pos, entries = 0, []
+    for name, payload in records:
+        bname = name.encode()
+        crc = zlib.crc32(payload)
+        header = _local_header(bname, _pad_extra(pos, name), payload.nbytes, crc)
+        fh.write(header)
+        fh.write(payload)
+        entries.append((bname, pos, payload.nbytes, crc))
+        pos += len(header) + payload.nbytes
+    fh.write(_central_directory(entries, pos))
+
+
+def _write_zip(fileobj, data_pkl, storages, archive, direct=False):
+    """Write the records; ``direct``: ``fileobj`` is a fresh file written through its descriptor."""
     records = list(_records(data_pkl, storages, archive))
-    seekable = getattr(fileobj, "seekable", lambda: False)()
-    if seekable and sum(r.nbytes for _, r in records) < _SMALL and len(records) < 0xFFFF:
-        _write_zip_fast(fileobj, records)
+    small = sum(r.nbytes for _, r in records) < _SMALL and len(records) < 0xFFFF
+    if small and direct:
+        _write_zip_fd(fileobj.fileno(), records)
+        return
+    if small:
+        _write_zip_stream(fileobj, records)
         return
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, payload in records:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_STORED
-            info.extra = _pad_extra(zf.fp.tell() if seekable else 0, name)
+            info.extra = _pad_extra(zf.fp.tell() if zf.fp.seekable() else 0, name)
             info.file_size = payload.nbytes
             with zf.open(info, "w", force_zip64=payload.nbytes > 0x7FFFFFFF) as w:
                 w.write(payload)
@@ -224,20 +250,30 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     buf = io.BytesIO()
     p = _Pickler(buf, pickle_protocol)
     p.dump(obj)
-    if isinstance(f, (str, os.PathLike)):
-        path = os.fspath(f)
-        archive = os.path.splitext(os.path.basename(path))[0] or "archive"
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                _write_zip(fh, buf.getvalue(), p.order, archive)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    else:
+    if not isinstance(f, (str, os.PathLike)):
         _write_zip(f, buf.getvalue(), p.order, "archive")
+        return
+    path = os.fspath(f)
+    archive = os.path.splitext(os.path.basename(path))[0] or "archive"
+    write_atomically(path, lambda fh: _write_zip(fh, buf.getvalue(), p.order, archive,
+                                                 direct=hasattr(os, "pwrite")))
+
+
+def write_atomically(path, write):
+    """Call ``write(fh)`` on a fresh sibling temp file, fsync it, then rename it over ``path``:
+    after a crash ``path`` holds either the old or the complete new contents."""
+    path = os.fspath(path)
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
+                       f".{os.path.basename(path)}.{os.urandom(8).hex()}.tmp")
+    try:
+        # created as open() would (mode 0o666 minus umask); same filesystem, so the rename is atomic
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666),
+                  "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

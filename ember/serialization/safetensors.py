@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _backend, _dtype as D
 from .._tensor import Tensor, make
+from ._save import write_atomically
 
 _CODES = {D.float64: "F64", D.float32: "F32", D.float16: "F16", D.bfloat16: "BF16", D.int64: "I64",
           D.int32: "I32", D.int16: "I16", D.int8: "I8", D.uint8: "U8", D.bool_: "BOOL"}
@@ -25,8 +26,8 @@ def _host_bytes(t: Tensor):
     return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
 
 
-def save(tensors: dict, metadata: dict | None = None) -> bytes:
-    """Serialise a ``{name: tensor}`` dict to safetensors bytes."""
+def _layout(tensors: dict, metadata):
+    """The header bytes (length-prefixed, padded to 8) and each tensor's raw bytes, in order."""
     header, chunks, offset = {}, [], 0
     for name in sorted(tensors):
         t = tensors[name]
@@ -43,16 +44,24 @@ def save(tensors: dict, metadata: dict | None = None) -> bytes:
         header["__metadata__"] = dict(metadata)
     hb = json.dumps(header, separators=(",", ":")).encode()
     hb += b" " * (-len(hb) % 8)
-    return struct.pack("<Q", len(hb)) + hb + b"".join(c.tobytes() for c in chunks)
+    return struct.pack("<Q", len(hb)) + hb, chunks
+
+
+def save(tensors: dict, metadata: dict | None = None) -> bytes:
+    """Serialise a ``{name: tensor}`` dict to safetensors bytes."""
+    head, chunks = _layout(tensors, metadata)
+    return head + b"".join(memoryview(c) for c in chunks)
 
 
 def save_file(tensors: dict, filename, metadata: dict | None = None) -> None:
-    """Write ``tensors`` to ``filename`` in safetensors format (atomically)."""
-    data = save(tensors, metadata)
-    tmp = f"{os.fspath(filename)}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, filename)
+    """Write ``tensors`` to ``filename`` in safetensors format (atomically, like ``ember.save``)."""
+    head, chunks = _layout(tensors, metadata)
+
+    def write(fh):
+        fh.write(head)
+        for c in chunks:
+            fh.write(memoryview(c))
+    write_atomically(filename, write)
 
 
 def load(data: bytes, device="cpu") -> dict:
@@ -60,17 +69,22 @@ def load(data: bytes, device="cpu") -> dict:
     return _parse(memoryview(data), device, "<bytes>")[0]
 
 
+def _read(filename):
+    """The whole file in one writable buffer (the tensors are views of it)."""
+    with open(filename, "rb") as fh:
+        buf = bytearray(os.fstat(fh.fileno()).st_size)
+        n = fh.readinto(buf)
+    return memoryview(buf)[:n]
+
+
 def load_file(filename, device="cpu") -> dict:
     """Read a safetensors file into ``{name: tensor}`` on ``device``."""
-    with open(filename, "rb") as fh:
-        data = fh.read()
-    return _parse(memoryview(bytearray(data)), device, os.fspath(filename))[0]
+    return _parse(_read(filename), device, os.fspath(filename))[0]
 
 
 def load_metadata(filename) -> dict:
-    with open(filename, "rb") as fh:
-        data = fh.read()
-    return _parse(memoryview(bytearray(data)), "cpu", os.fspath(filename))[1]
+    """The ``__metadata__`` strings of a safetensors file."""
+    return _parse(_read(filename), "cpu", os.fspath(filename))[1]
 
 
 def _parse(buf, device, fname):
@@ -83,18 +97,24 @@ def _parse(buf, device, fname):
         header = json.loads(bytes(buf[8:8 + n]))
     except ValueError as e:
         raise ValueError(f"{fname}: invalid safetensors header ({e})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{fname}: invalid safetensors header (not a JSON object)")
     meta = header.pop("__metadata__", {}) or {}
     data = buf[8 + n:]
     dev = _backend.canonical(device)
     out = {}
     for name, info in header.items():
-        dt = _FROM_CODE.get(info.get("dtype"))
+        try:
+            code, (b, e), shape = info["dtype"], info["data_offsets"], tuple(info["shape"])
+            if not all(isinstance(v, int) and v >= 0 for v in (b, e, *shape)):
+                raise TypeError
+        except (TypeError, KeyError, ValueError):
+            raise ValueError(f"{fname}: invalid safetensors entry for tensor {name!r}: {info!r}") from None
+        dt = _FROM_CODE.get(code)
         if dt is None:
-            raise ValueError(f"{fname}: tensor {name!r} has unsupported dtype {info.get('dtype')!r}")
-        b, e = info["data_offsets"]
-        shape = tuple(info["shape"])
+            raise ValueError(f"{fname}: tensor {name!r} has unsupported dtype {code!r}")
         need = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
-        if e - b != need or e > len(data) or b < 0:
+        if e - b != need or e > len(data):
             raise ValueError(f"{fname}: tensor {name!r} of shape {list(shape)} needs {need} bytes "
                              f"but its data_offsets are [{b}, {e}] in a {len(data)}-byte data section")
         arr = np.frombuffer(data[b:e], dtype=dt.np).reshape(shape)
