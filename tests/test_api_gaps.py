@@ -7,7 +7,7 @@ import pytest
 
 import ember
 
-torch = pytest.importorskip("torch")
+import torch
 
 LIBS = (torch, ember)
 

@@ -6,7 +6,7 @@ import pytest
 import ember
 import ember.nn as enn
 
-torch = pytest.importorskip("torch")
+import torch
 tnn = torch.nn
 
 

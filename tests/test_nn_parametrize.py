@@ -9,7 +9,7 @@ import ember
 import ember.nn as enn
 from ember.nn.utils import parametrize as P
 
-torch = pytest.importorskip("torch")
+import torch
 tnn = torch.nn
 
 

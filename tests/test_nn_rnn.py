@@ -9,7 +9,7 @@ import ember
 import ember.nn as enn
 from ember.nn.utils import rnn as ernn
 
-torch = pytest.importorskip("torch")
+import torch
 tnn = torch.nn
 trnn = torch.nn.utils.rnn
 

@@ -9,7 +9,7 @@ import ember
 import ember.nn as enn
 import ember.nn.functional as EF
 
-torch = pytest.importorskip("torch")
+import torch
 tnn = torch.nn
 TF = torch.nn.functional
 

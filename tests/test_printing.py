@@ -7,7 +7,7 @@ import pytest
 
 import ember
 
-torch = pytest.importorskip("torch")
+import torch
 
 _TORCH_DT = {"bool": torch.bool, "uint8": torch.uint8, "int8": torch.int8, "int16": torch.int16,
              "int32": torch.int32, "int64": torch.int64, "float16": torch.float16,

@@ -12,7 +12,7 @@ import pytest
 import ember
 from tests.conftest import stable_id
 
-torch = pytest.importorskip("torch")
+import torch
 
 NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
          "float64", "complex64", "complex128"]

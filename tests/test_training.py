@@ -10,7 +10,7 @@ import ember.nn as nn
 import ember.optim
 import ember.nn.functional as F
 
-datasets = pytest.importorskip("sklearn.datasets")
+from sklearn import datasets
 
 
 def _digits():
