@@ -1,10 +1,12 @@
-"""Convolutions (1-, 2-, 3-d, plain and transposed) as im2col + one GEMM per group.
+"""Convolutions (1-, 2-, 3-d, plain and transposed) as im2col + GEMM.
 
 ``im2col`` takes strided windows of the padded input (no Python loop) and copies them once into
-``(groups, C/groups * prod(kernel), N * L)``, so that the weight, viewed as ``(groups, O/groups,
-C/groups * prod(kernel))``, multiplies all samples in one large GEMM (which BLAS threads well).
-``col2im`` (the adjoint, used by the input gradient and by transposed convolution) adds the columns
-back with one strided slice-add per kernel position.
+``(groups, C/groups * prod(kernel), N * L)``.  The forward and the input gradient multiply the
+weight, viewed as ``(groups, O/groups, C/groups * prod(kernel))``, with each sample's columns
+passed to BLAS as strided views (``_bmm``), so results come out batch-first with no transpose
+copy; the weight gradient is one GEMM over all samples (or a sum of per-sample products when the
+kernel is small).  ``col2im`` (the adjoint, used by the input gradient and by transposed
+convolution) adds the columns back with one strided slice-add per kernel position.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from ._registry import defop
 from .nn_misc import first_order_only
 
 PUBLIC = {}
+
+_CHUNK = 1 << 20        # elements of input-gradient columns computed at once (4 MiB of float32)
 
 
 def im2col(xp, x, k, s, d, groups):
@@ -41,13 +45,20 @@ def _prod(t):
 
 def col2im(xp, cols, c, n, padded, k, s, d, out):
     """The adjoint of :func:`im2col`: sum ``(groups, C/groups * prod(k), N * L)`` columns into (C, N, *padded)."""
+    nd = len(k)
     cols = cols.reshape((c,) + tuple(k) + (n,) + tuple(out))
     res = xp.zeros((c, n) + tuple(padded), cols.dtype)
+    _add_windows(cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd))),
+                 res, k, s, d, out)
+    return res
+
+
+def _add_windows(cols, res, k, s, d, out):
+    """Add window columns ``(A, B, *k, *out)`` into ``res`` ``(A, B, *padded)``, one slice-add per kernel position."""
     for idx in product(*[range(v) for v in k]):
         sl = (slice(None), slice(None)) + tuple(
             slice(i * d[j], i * d[j] + s[j] * (out[j] - 1) + 1, s[j]) for j, i in enumerate(idx))
-        res[sl] += cols[(slice(None),) + idx]
-    return res
+        res[sl] += cols[(slice(None), slice(None)) + idx]
 
 
 def _channels_first(xp, a, groups):
@@ -57,22 +68,34 @@ def _channels_first(xp, a, groups):
         groups, c // groups, -1)
 
 
-def _batch_first(xp, a, n, spatial):
-    """(groups, C/groups, N * L) -> (N, C, *spatial), contiguous."""
-    g, cg = a.shape[:2]
-    return xp.ascontiguousarray(a.reshape(g * cg, n, -1).transpose(1, 0, 2)).reshape((n, g * cg) + tuple(spatial))
-
-
 def _gemm(xp, a, b, ta=False, tb=False):
     """Per-group 2-D GEMM of stacked (groups, ., .) operands, optionally transposed."""
     outs = [(a[i].T if ta else a[i]) @ (b[i].T if tb else b[i]) for i in range(a.shape[0])]
     return outs[0][None] if len(outs) == 1 else xp.stack(outs)
 
 
+def _bmm(xp, a, b):
+    """Per-group, per-sample GEMM: (groups, M, K) times (N, groups, K, L) -> (N, groups * M, L), batch-first.
+
+    Strided operands go to BLAS as they are (no transpose copies), and the result is already in
+    (N, C, *spatial) order.
+    """
+    n, g = b.shape[:2]
+    if g == 1:
+        return xp.matmul(a[0], b[:, 0])
+    y = xp.empty((n, g, a.shape[1], b.shape[3]), a.dtype)
+    for i in range(g):
+        xp.matmul(a[i], b[:, i], out=y[:, i])
+    return y.reshape(n, -1, b.shape[3])
+
+
 def _pad_input(xp, x, pad):
+    """Zero-pad the spatial dims of ``x`` by ``pad`` ((before, after) per dim)."""
     if not any(a or b for a, b in pad):
         return x
-    return xp.pad(x, ((0, 0), (0, 0)) + tuple(pad))
+    res = xp.zeros(x.shape[:2] + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pad)), x.dtype)
+    res[(slice(None), slice(None)) + tuple(slice(a, a + n) for n, (a, _) in zip(x.shape[2:], pad))] = x
+    return res
 
 
 def _crop(a, pad):
@@ -89,11 +112,12 @@ def _conv_forward(ctx, x, w, b, stride, pad, dilation, groups, transposed, outpu
     ctx.args = (stride, pad, dilation, groups, transposed, output_padding)
     if not transposed:
         cols, out = im2col(xp, _pad_input(xp, x, pad), k, stride, dilation, groups)
-        y = _gemm(xp, w.reshape(groups, w.shape[0] // groups, -1), cols)
+        y = _bmm(xp, w.reshape(groups, w.shape[0] // groups, -1),
+                 cols.reshape(groups, cols.shape[1], n, -1).transpose(2, 0, 1, 3))
         if b is not None:
-            y += b.reshape(groups, -1, 1)
+            y += b.reshape(-1, 1)
         ctx.save_for_backward(x, w, cols)
-        return _batch_first(xp, y, n, out)
+        return y.reshape((n, w.shape[0]) + tuple(out))
     cin = x.shape[1]
     cout = w.shape[1] * groups
     gcols = _gemm(xp, w.reshape(groups, cin // groups, -1), _channels_first(xp, x, groups), ta=True)
@@ -130,21 +154,33 @@ def _convolution_backward(ctx, g, x, w, cols, args, need):
     res = []
     if not transposed:
         og = w.shape[0] // groups
-        gm = _channels_first(xp, g, groups)
+        gr = g.reshape(n, groups, og, -1)
         if need[0]:
-            gcols = _gemm(xp, w.reshape(groups, og, -1), gm, ta=True)
-            padded = tuple(x.shape[2 + i] + pad[i][0] + pad[i][1] for i in range(nd))
-            gx = _crop(col2im(xp, gcols, x.shape[1], n, padded, k, stride, dilation, g.shape[2:]), pad)
-            res.append(xp.ascontiguousarray(gx.transpose((1, 0) + tuple(range(2, 2 + nd)))))
+            # columns of the input gradient, a few samples at a time (a cache-sized buffer, not N * C * k * L)
+            wt = w.reshape(groups, og, -1).transpose(0, 2, 1)
+            sp = tuple(g.shape[2:])
+            gx = xp.zeros(x.shape[:2] + tuple(x.shape[2 + i] + pad[i][0] + pad[i][1] for i in range(nd)), g.dtype)
+            chunk = max(1, _CHUNK // (groups * wt.shape[1] * gr.shape[3]))
+            for i in range(0, n, chunk):
+                gcols = _bmm(xp, wt, gr[i:i + chunk])
+                _add_windows(gcols.reshape((-1, x.shape[1]) + tuple(k) + sp), gx[i:i + chunk], k, stride, dilation, sp)
+            res.append(xp.ascontiguousarray(_crop(gx, pad)))
         if need[1]:
             if cols is None:
                 cols, _ = im2col(xp, _pad_input(xp, x, pad), k, stride, dilation, groups)
-            res.append(_gemm(xp, gm, cols, tb=True).reshape(w.shape))
+            ck = cols.shape[1]
+            if ck <= gr.shape[3]:
+                # per-sample products (N, groups, O/groups, ck) are smaller than a transposed copy of g
+                per = xp.matmul(gr, cols.reshape(groups, ck, n, -1).transpose(2, 0, 3, 1))
+                res.append(per.sum(axis=0).reshape(w.shape))
+            else:
+                res.append(_gemm(xp, _channels_first(xp, g, groups), cols, tb=True).reshape(w.shape))
     else:
         cin = x.shape[1]
         gcols, _ = im2col(xp, _pad_input(xp, g, pad), k, stride, dilation, groups)
         if need[0]:
-            res.append(_batch_first(xp, _gemm(xp, w.reshape(groups, cin // groups, -1), gcols), n, x.shape[2:]))
+            res.append(_bmm(xp, w.reshape(groups, cin // groups, -1),
+                            gcols.reshape(groups, gcols.shape[1], n, -1).transpose(2, 0, 1, 3)).reshape(x.shape))
         if need[1]:
             res.append(_gemm(xp, _channels_first(xp, x, groups), gcols, tb=True).reshape(w.shape))
     if need[2]:

@@ -61,7 +61,12 @@ def _scatter_windows(xp, parts, in_shape, p, k, s, d, out, dtype):
 
 # ---- max pool ----------------------------------------------------------------------------------------
 def _max_pool_forward(ctx, x, k, s, p, d, ceil):
-    """Max over the kernel positions (strided views, no window copy); ``am`` = first winning position."""
+    """Running max over the kernel positions (strided views, no window copy); ``am`` = winning position.
+
+    A position wins where it is strictly greater than the running max (so ties keep the first) or is
+    NaN (so, as torch, the last NaN wins).  Positions come in increasing order, so ``am`` is the
+    elementwise max of ``position * won``.
+    """
     xp = ctx.xp
     nd = len(k)
     out = tuple(_out_len(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(nd))
@@ -69,24 +74,30 @@ def _max_pool_forward(ctx, x, k, s, p, d, ceil):
     lowest = -xp.inf if is_float else xp.iinfo(x.dtype).min
     xpad = _pad_to(xp, x, p, out, k, s, d, lowest)
     views = [xpad[_kernel_slices(idx, out, s, d)] for idx in product(*[range(v) for v in k])]
-    y = views[0].copy() if len(views) == 1 else xp.maximum(views[0], views[1])
-    for v in views[2:]:
-        xp.maximum(y, v, out=y)
-    am = xp.zeros(y.shape, np.int8 if len(views) < 127 else np.int64)
-    if len(views) > 1:
-        nan = is_float and bool(xp.isnan(y).any())
-        rem = xp.ones(y.shape, bool)
-        for flat, v in enumerate(views):
-            hit = v == y
-            if nan:
-                hit |= v != v
-            hit &= rem
-            rem ^= hit
-            if flat:
-                xp.copyto(am, flat, where=hit)
+    y = views[0].copy()
+    am = xp.zeros(y.shape, np.int64 if len(views) >= 127 else np.int8)
+    _running_argmax(xp, views, y, am, False)
+    if is_float and bool(xp.isnan(y).any()):
+        y[...] = views[0]
+        am[...] = 0
+        _running_argmax(xp, views, y, am, True)
     ctx.am = am
     ctx.geom = (x.shape, k, s, p, d, out)
     return y, am, out
+
+
+def _running_argmax(xp, views, y, am, nan):
+    """Fold ``views[1:]`` into the running max ``y`` (holding ``views[0]``) and its position ``am``."""
+    won = xp.empty(y.shape, bool)
+    for flat in range(1, len(views)):
+        v = views[flat]
+        xp.greater(v, y, out=won)
+        if nan:
+            won |= xp.isnan(v)
+        w = won.view(np.int8) if am.dtype == np.int8 else won.astype(am.dtype)
+        w *= flat
+        xp.maximum(am, w, out=am)
+        xp.maximum(y, v, out=y)
 
 
 def _flat_indices(xp, am, in_shape, k, s, p, d, out):
