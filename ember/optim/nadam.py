@@ -32,11 +32,8 @@ class NAdam(Optimizer):
             weight_decay = group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
             momentum_decay = group["momentum_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p, state in self._with_grad(group):
                 xp = p._device.xp
-                state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["mu_product"] = _step_tensor(1.0)

@@ -333,6 +333,13 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # ---- helpers for the algorithms ------------------------------------------------------
+    def _with_grad(self, group):
+        """(param, its state) for each param of ``group`` that has a gradient."""
+        state = self.state
+        for p in group["params"]:
+            if p._grad is not None:
+                yield p, state[p]
+
     @staticmethod
     def _closure_loss(closure):
         if closure is None:

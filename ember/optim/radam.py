@@ -29,11 +29,8 @@ class RAdam(Optimizer):
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p, state in self._with_grad(group):
                 xp = p._device.xp
-                state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_like(p)

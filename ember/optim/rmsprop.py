@@ -34,11 +34,8 @@ class RMSprop(Optimizer):
             alpha = group["alpha"]
             momentum = group["momentum"]
             centered = group["centered"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p, state in self._with_grad(group):
                 xp = p._device.xp
-                state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["square_avg"] = _zeros_like(p)
