@@ -415,8 +415,24 @@ def apply_binary(op, x, y, kw=None):
         _record(op, ctx, (x, y), (a, b), (out,), (t,))
         return t
     # the arithmetic-with-grad hot path: _record inlined for two tensors and one float output
-    ctx._edges = [edge(x), edge(y)]
-    ctx._in_meta = ((a.shape, a.dtype), (b.shape, b.dtype))
+    # edge() inlined for the two common cases: a non-view with history, a leaf with a cached edge
+    fn = x.grad_fn
+    if x._is_view:
+        ex = edge(x)
+    elif fn is not None:
+        ex = (fn, x._output_nr)
+    else:
+        ex = x._leaf_edge if x._requires_grad and x._leaf_edge is not None else edge(x)
+    fn = y.grad_fn
+    if y._is_view:
+        ey = edge(y)
+    elif fn is not None:
+        ey = (fn, y._output_nr)
+    else:
+        ey = y._leaf_edge if y._requires_grad and y._leaf_edge is not None else edge(y)
+    ctx._edges = [ex, ey]
+    ma = (a.shape, a.dtype)
+    ctx._in_meta = (ma, ma if b.shape == a.shape else (b.shape, b.dtype))
     t.grad_fn = ctx
     t._requires_grad = True
     return t
