@@ -230,6 +230,30 @@ def defop(name, *, nin=1, promote=None, differentiable=True, nondiff_outputs=(),
     return deco
 
 
+def adjoint_pair(name, forward, adjoint, node_name=None, adjoint_node_name=None):
+    """Ops for a map ``L`` linear in its one tensor input, and for its adjoint ``L^T``.
+
+    ``forward(xp, x, *params)`` and ``adjoint(xp, g, *params)`` work on arrays and take the same
+    params.  Each op's backward is the other op (the derivative of ``g -> L^T g`` is ``L``), so
+    both are differentiable to any order: pooling, resampling, padding, scatter and gather
+    backwards are such maps.  Returns ``(L, L^T)``.
+    """
+    def fwd(ctx, x, *params):
+        ctx.params = params
+        return forward(ctx.xp, x, *params)
+
+    def adj(ctx, g, *params):
+        ctx.params = params
+        return adjoint(ctx.xp, g, *params)
+
+    op = Op(name, fwd, 1, None, True, (), False, node_name)
+    adj_op = Op(name + "_backward", adj, 1, None, True, (), False,
+                adjoint_node_name or (node_name[:-1] + "Backward0" if node_name else None))
+    op.backward(lambda ctx, g: adj_op(g, *ctx.params))
+    adj_op.backward(lambda ctx, g: op(g, *ctx.params))
+    return op, adj_op
+
+
 def _device_error(a, b):
     return RuntimeError("Expected all tensors to be on the same device, but found at least two "
                         f"devices, {a} and {b}!")

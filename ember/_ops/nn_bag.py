@@ -59,15 +59,16 @@ def _embedding_bag_weighted(ctx, w, psw, *params):
 
 @_embedding_bag.backward
 def _(ctx, g):
-    first_order_only("embedding_bag")
-    return _embedding_bag_backward(g, ctx.geom, getattr(ctx, "argmax", None), None, None, (True, False))[0]
+    gw = _embedding_bag_backward(g, ctx.geom, getattr(ctx, "argmax", None), None, None, (True, False))[0]
+    return first_order_only("_embedding_bag_backward", (gw,), g)[0]
 
 
 @_embedding_bag_weighted.backward
 def _(ctx, g):
-    first_order_only("embedding_bag")
     w, psw = ctx.saved_tensors
-    return _embedding_bag_backward(g, ctx.geom, None, w._data, psw._data, ctx.needs_input_grad)
+    return first_order_only("_embedding_bag_backward",
+                            _embedding_bag_backward(g, ctx.geom, None, w._data, psw._data, ctx.needs_input_grad),
+                            g, w, psw)
 
 
 @defop("_embedding_bag_backward", differentiable=False)

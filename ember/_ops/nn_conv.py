@@ -14,7 +14,6 @@ from itertools import product
 
 from .._tensor import Tensor
 from ._registry import defop
-from .nn_misc import first_order_only
 
 PUBLIC = {}
 
@@ -140,13 +139,16 @@ def _convolution_nobias(ctx, x, w, *args):
     return _conv_forward(ctx, x, w, None, *args)
 
 
-@defop("_convolution_backward", nin=3, differentiable=False)
+@defop("_convolution_backward", nin=3, node_name="ConvolutionBackwardBackward0")
 def _convolution_backward(ctx, g, x, w, cols, args, need):
     """Gradients of a convolution w.r.t. (input, weight, bias), the ones asked for in ``need``.
 
     ``cols`` are the forward's saved columns (or None: recomputed when the weight needs them).
+    The input gradient reads only the shape of ``x``, the weight gradient only that of ``w``.
     """
     xp = ctx.xp
+    ctx.save_for_backward(g, x, w)
+    ctx.args, ctx.need = args, need
     stride, pad, dilation, groups, transposed, output_padding = args
     nd = x.ndim - 2
     k = w.shape[2:]
@@ -188,9 +190,37 @@ def _convolution_backward(ctx, g, x, w, cols, args, need):
     return tuple(res)
 
 
+@_convolution_backward.backward
+def _(ctx, *ggs):
+    """Double backward.  A convolution ``y = conv(x, w) + b`` is bilinear in (x, w), so its backward
+    ``(g, x, w) -> (gx, gw, gb)`` is linear in each argument: with ``(ggx, ggw, ggb)`` flowing back,
+    ``g`` gets ``conv(ggx, w) + conv(x, ggw) + ggb``, ``x`` gets the input gradient of ``conv(x, ggw)``
+    and ``w`` the weight gradient of ``conv(ggx, w)``, both for the output gradient ``g``.
+    Everything is again a convolution or its backward, so any order of derivative works.
+    """
+    g, x, w = ctx.saved_tensors
+    args = ctx.args
+    it = iter(ggs)
+    ggx, ggw, ggb = (next(it) if n else None for n in ctx.need)
+    need_g, need_x, need_w = ctx.needs_input_grad
+    dg = dx = dw = None
+    if need_g:
+        for a, b in ((ggx, w), (x, ggw)):
+            if a is not None:
+                t = _convolution_nobias(a, b, *args)
+                dg = t if dg is None else dg + t
+        if ggb is not None:
+            t = ggb.reshape((1, -1) + (1,) * (g.ndim - 2))
+            dg = t.expand(g.shape) if dg is None else dg + t
+    if need_x and ggw is not None:
+        (dx,) = _convolution_backward(g, x, ggw, None, args, (True, False, False))
+    if need_w and ggx is not None:
+        (dw,) = _convolution_backward(g, ggx, w, None, args, (False, True, False))
+    return dg, dx, dw
+
+
 def _conv_grads(ctx, g, has_bias):
     x, w, cols = ctx.saved_tensors
-    first_order_only("convolution")
     need = tuple(ctx.needs_input_grad) + (() if has_bias else (False,))
     res = iter(_convolution_backward(g, x, w, None if cols is None else cols._data, ctx.args, need))
     out = tuple(next(res) if n else None for n in need)

@@ -79,9 +79,8 @@ def _ctc_loss(ctx, lp, targets, il, tl, blank, zero_infinity):
 
 @_ctc_loss.backward
 def _(ctx, g):
-    first_order_only("ctc_loss")
     (lp,) = ctx.saved_tensors
-    return _ctc_loss_backward(g, lp._data, ctx.state)
+    return first_order_only("_ctc_loss_backward", (_ctc_loss_backward(g, lp._data, ctx.state),), g, lp)
 
 
 @defop("_ctc_loss_backward", differentiable=False)

@@ -1,5 +1,5 @@
-"""Loss functions as fused ops: each forward computes the loss and the derivative it needs, the
-backward scales it by the incoming gradient.
+"""Loss functions as fused ops: each forward computes the loss on arrays, its backward is written
+in Tensor ops (so ``create_graph=True`` gives second derivatives, as for gradient penalties).
 
 ``cross_entropy`` is log_softmax + nll in one op whose input gradient is ``softmax * sum(A) - A``
 for the per-class coefficients ``A`` (one-hot targets, class weights, label smoothing, reduction).
@@ -11,8 +11,9 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, make
+from .._grad_state import state as _grad_state
 from ._registry import defop
-from .nn_misc import first_order_only
+from .activation import softplus
 
 PUBLIC = {}
 
@@ -43,14 +44,6 @@ def _rows(xp, x):
     if x.ndim == 2:
         return x
     return xp.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
-
-
-def _unrows(xp, g2, shape):
-    if len(shape) == 1:
-        return g2[0]
-    if len(shape) == 2:
-        return g2
-    return xp.ascontiguousarray(xp.moveaxis(g2.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1))
 
 
 def _class_targets(xp, t, c, ignore_index):
@@ -111,45 +104,71 @@ def _cross_entropy(ctx, x, t, weight, ignore_index, reduction, label_smoothing):
         loss = _reduce(xp, -(a * logp).sum(axis=1), reduction, d, out_shape)
         ctx.coef = (None, a / d, None)
         ctx.logp_scale = (weight, (1 - ls) / d)
+        ctx.smoothing = (ls, d)
         ctx.logp = logp
     ctx.p = ez
     ctx.args = (weight, reduction, x.shape)
+    ctx.save_for_backward(x, t)
     return loss.astype(x.dtype) if hasattr(loss, "astype") else loss
+
+
+def _rows_t(x):
+    """:func:`_rows` for Tensors."""
+    if x.ndim <= 2:
+        return x if x.ndim == 2 else x.unsqueeze(0)
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _unrows_t(g2, shape):
+    """:func:`_unrows` for Tensors."""
+    if len(shape) <= 2:
+        return g2 if len(shape) == 2 else g2[0]
+    return g2.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)).movedim(-1, 1)
 
 
 @_cross_entropy.backward
 def _(ctx, g):
-    first_order_only("cross_entropy")
-    need = ctx.needs_input_grad
-    res = _cross_entropy_backward(g, ctx.p, ctx.coef, ctx.args, ctx.__dict__.get("logp"),
-                                  ctx.__dict__.get("logp_scale"), need[1])
-    return res[0], (res[1] if need[1] else None)
+    """``softmax(x) * sum(A) - A`` per row, for the per-class coefficients ``A`` scaled by ``g``.
 
-
-@defop("_cross_entropy_backward", differentiable=False)
-def _cross_entropy_backward(ctx, g, p, coef, args, logp, logp_scale, need_target):
-    xp = ctx.xp
-    weight, reduction, shape = args
-    tc, cn, cs = coef
+    Under ``create_graph`` with ``x`` requiring grad, the softmax is recomputed as a Tensor op so
+    that it is differentiated too; else the forward's softmax is reused.
+    """
+    x, t = ctx.saved_tensors
+    weight, reduction, shape = ctx.args
+    tc, cn, cs = ctx.coef
+    dev = ctx.device
+    second = _grad_state.enabled and x._requires_grad
+    p = _rows_t(x).softmax(1) if second else make(ctx.p, dev)
     gi = g.reshape(-1) if reduction == "none" else g
+    w = None if weight is None else make(weight, dev)
     if tc is not None:
-        row = cn * gi
-        rowsum = row if cs is None else row + cs * gi * (weight.sum() if weight is not None else p.shape[1])
-        gx = p * rowsum[:, None]
-        gx[xp.arange(p.shape[0]), tc] -= row
+        row = make(cn, dev) * gi
+        rowsum = row
         if cs is not None:
-            gx -= (cs * gi)[:, None] * (weight if weight is not None else 1)
-        return (_unrows(xp, gx, shape),)
-    a = cn * (gi[:, None] if reduction == "none" else gi)
-    gx = p * a.sum(axis=1, keepdims=True) - a
+            csg = make(cs, dev) * gi
+            rowsum = row + csg * (w.sum() if w is not None else p.shape[1])
+        gx = (p * rowsum.unsqueeze(1)).scatter_add(1, make(tc, dev).unsqueeze(1), -row.unsqueeze(1))
+        if cs is not None:
+            gx = gx - csg.unsqueeze(1) * (w if w is not None else 1)
+        return _unrows_t(gx, shape), None
+    if _grad_state.enabled and t._requires_grad:
+        # probabilities that require grad: the coefficients are a function of them
+        ls, d = ctx.smoothing
+        a = _rows_t(t) * (1 - ls) + ls / p.shape[1] if ls > 0 else _rows_t(t)
+        a = (a if w is None else a * w) / d
+    else:
+        a = make(cn, dev)
+    a = a * (gi.unsqueeze(1) if reduction == "none" else gi)
+    gx = p * a.sum(1, keepdim=True) - a
     gt = None
-    if need_target:
-        w, s = logp_scale
-        gt = -logp * s * (gi[:, None] if reduction == "none" else gi)
-        if w is not None:
-            gt = gt * w
-        gt = _unrows(xp, gt, shape)
-    return (_unrows(xp, gx, shape),) + ((gt,) if gt is not None else (xp.zeros((), g.dtype),))
+    if ctx.needs_input_grad[1]:
+        ws, scale = ctx.logp_scale
+        logp = _rows_t(x).log_softmax(1) if second else make(ctx.logp, dev)
+        gt = -logp * scale * (gi.unsqueeze(1) if reduction == "none" else gi)
+        if ws is not None:
+            gt = gt * make(ws, dev)
+        gt = _unrows_t(gt, shape)
+    return _unrows_t(gx, shape), gt
 
 
 @defop("nll_loss", nin=2, node_name="NllLossBackward0")
@@ -167,19 +186,14 @@ def _nll_loss(ctx, x, t, weight, ignore_index, reduction):
 
 @_nll_loss.backward
 def _(ctx, g):
-    first_order_only("nll_loss")
-    return _nll_loss_backward(g, ctx.state), None
-
-
-@defop("_nll_loss_backward", differentiable=False)
-def _nll_loss_backward(ctx, g, state):
-    xp = ctx.xp
-    tc, coef, reduction, shape = state
-    m = tc.shape[0]
+    """``-coef * g`` scattered into each row's target column (linear in ``g``, constant in ``x``)."""
+    tc, coef, reduction, shape = ctx.state
+    dev = ctx.device
     c = shape[1] if len(shape) > 1 else shape[0]
-    gx = xp.zeros((m, c), g.dtype)
-    gx[xp.arange(m), tc] = -coef * (g.reshape(-1) if reduction == "none" else g)
-    return _unrows(xp, gx, shape)
+    vals = -make(coef, dev) * (g.reshape(-1) if reduction == "none" else g)
+    gx = make(ctx.xp.zeros((tc.shape[0], c), g._data.dtype), dev).scatter(1, make(tc, dev).unsqueeze(1),
+                                                                          vals.unsqueeze(1))
+    return _unrows_t(gx, shape), None
 
 
 def _check_batch(input, target):
@@ -229,142 +243,181 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 # ---- elementwise losses ---------------------------------------------------------------------------
-def _elementwise_loss(name, node_name, fn):
-    """An op ``name(x, y, reduction, *params)`` from ``fn(xp, x, y, *params) -> (loss, dloss/dx, dloss/dy)``."""
+def _elementwise_loss(name, node_name, loss, grads):
+    """An op ``name(x, y, reduction, *params)``: the per-element ``loss(xp, x, y, *params)`` on arrays,
+    reduced; its backward scales ``grads(x, y, *params) -> (dloss/dx, dloss/dy)``, written in Tensor
+    ops, so that ``create_graph=True`` differentiates it again."""
     @defop(name, nin=2, node_name=node_name)
     def op(ctx, x, y, reduction, *params):
         xp = ctx.xp
-        l, dx, dy = fn(xp, x, y, *params)
+        l = loss(xp, x, y, *params)
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.params = reduction, params
         if reduction == "mean":
-            inv = l.dtype.type(1.0 / max(l.size, 1))
-            out = xp.asarray(l.mean()) if l.size else xp.asarray(xp.nan, l.dtype)
-            dx = dx * inv
-            dy = dy * inv if dy is not None else None
-        elif reduction == "sum":
-            out = xp.asarray(l.sum())
-        elif reduction == "batchmean":
-            inv = l.dtype.type(1.0 / l.shape[0]) if l.ndim else l.dtype.type(1)
-            out = xp.asarray(l.sum() * inv)
-            dx = dx * inv
-            dy = dy * inv if dy is not None else None
-        else:
-            out = l
-        ctx.d = (dx, dy)
-        return out
+            ctx.scale = 1.0 / max(l.size, 1)
+            return xp.asarray(l.mean()) if l.size else xp.asarray(xp.nan, l.dtype)
+        if reduction == "sum":
+            ctx.scale = 1.0
+            return xp.asarray(l.sum())
+        if reduction == "batchmean":
+            ctx.scale = 1.0 / l.shape[0] if l.ndim else 1.0
+            return xp.asarray(l.sum() * l.dtype.type(ctx.scale))
+        ctx.scale = None
+        return l
 
     @op.backward
     def _(ctx, g):
-        first_order_only(name)
-        dx, dy = ctx.d
-        dev = ctx.device
+        x, y = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return (g * make(dx, dev) if need[0] else None,
-                g * make(dy, dev) if need[1] and dy is not None else None)
+        if ctx.scale is not None and ctx.scale != 1.0:
+            g = g * ctx.scale
+        dx, dy = grads(x, y, *ctx.params)
+        return (g * dx if need[0] else None,
+                g * dy if need[1] and dy is not None else None)
 
     return op
 
 
+def _const(a, like):
+    """A weight given as an array (or None), as a Tensor on ``like``'s device."""
+    return None if a is None else make(a, like._device)
+
+
 def _mse(xp, x, y):
     d = x - y
-    return d * d, 2 * d, -2 * d
+    return d * d
+
+
+def _mse_grads(x, y):
+    dx = 2 * (x - y)
+    return dx, -dx
 
 
 def _l1(xp, x, y):
-    d = x - y
-    s = xp.sign(d)
-    return xp.abs(d), s, -s
+    return xp.abs(x - y)
+
+
+def _l1_grads(x, y):
+    s = (x - y).sign()
+    return s, -s
 
 
 def _smooth_l1(xp, x, y, beta):
     d = x - y
     ad = xp.abs(d)
     if beta == 0:
-        s = xp.sign(d)
-        return ad, s, -s
-    small = ad < beta
-    l = xp.where(small, 0.5 * d * d / beta, ad - 0.5 * beta).astype(d.dtype)
-    g = xp.where(small, d / beta, xp.sign(d)).astype(d.dtype)
-    return l, g, -g
+        return ad
+    return xp.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta).astype(d.dtype)
+
+
+def _smooth_l1_grads(x, y, beta):
+    d = x - y
+    dx = d.sign() if beta == 0 else (d / beta).clamp(-1, 1)
+    return dx, -dx
 
 
 def _huber(xp, x, y, delta):
     d = x - y
     ad = xp.abs(d)
-    small = ad < delta
-    l = xp.where(small, 0.5 * d * d, delta * (ad - 0.5 * delta)).astype(d.dtype)
-    g = xp.where(small, d, delta * xp.sign(d)).astype(d.dtype)
-    return l, g, -g
+    return xp.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)).astype(d.dtype)
+
+
+def _huber_grads(x, y, delta):
+    dx = (x - y).clamp(-delta, delta)
+    return dx, -dx
 
 
 def _bce(xp, x, y, w):
-    lx = xp.maximum(xp.log(x), -100)
-    l1x = xp.maximum(xp.log1p(-x), -100)
-    l = -(y * lx + (1 - y) * l1x)
-    dx = (x - y) / xp.maximum((1 - x) * x, x.dtype.type(1e-12))
-    dy = -(lx - l1x)
-    if w is not None:
-        l, dx, dy = l * w, dx * w, dy * w
-    return l, dx, dy
+    l = -(y * xp.maximum(xp.log(x), -100) + (1 - y) * xp.maximum(xp.log1p(-x), -100))
+    return l if w is None else l * w
+
+
+def _bce_grads(x, y, w):
+    dx = (x - y) / ((1 - x) * x).clamp(min=1e-12)
+    dy = (-x).log1p().clamp(min=-100) - x.log().clamp(min=-100)
+    w = _const(w, x)
+    return (dx, dy) if w is None else (dx * w, dy * w)
+
+
+def _softplus_neg(xp, x):
+    """``log(1 + exp(-x))``, computed stably."""
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
 
 
 def _bce_logits(xp, x, y, w, pw):
-    sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)          # softplus(-x)
-    sig = 1 / (1 + xp.exp(-x))
+    sp = _softplus_neg(xp, x)
+    l = (1 - y) * x + (sp if pw is None else (1 + (pw - 1) * y) * sp)
+    return l if w is None else l * w
+
+
+def _bce_logits_grads(x, y, w, pw):
     if pw is None:
-        l = (1 - y) * x + sp
-        dx = sig - y
-        dy = -x
+        dx, dy = x.sigmoid() - y, -x
     else:
-        lw = 1 + (pw - 1) * y
-        l = (1 - y) * x + lw * sp
-        dx = (1 - y) - lw * (1 - sig)
-        dy = -x + (pw - 1) * sp
-    if w is not None:
-        l, dx, dy = l * w, dx * w, dy * w
-    return l, dx, dy
+        pw = _const(pw, x)
+        dx = (1 - y) - (1 + (pw - 1) * y) * (-x).sigmoid()
+        dy = (pw - 1) * softplus(-x) - x
+    w = _const(w, x)
+    return (dx, dy) if w is None else (dx * w, dy * w)
 
 
 def _kl_div(xp, x, t, log_target):
     if log_target:
-        et = xp.exp(t)
-        return et * (t - x), -et, et * (t - x + 1)
+        return xp.exp(t) * (t - x)
     pos = t > 0
-    lt = xp.log(xp.where(pos, t, 1))
-    l = xp.where(pos, t * (lt - x), 0).astype(x.dtype)
-    return l, -t + 0 * x, (lt + 1 - x) * pos
+    return xp.where(pos, t * (xp.log(xp.where(pos, t, 1)) - x), 0).astype(x.dtype)
+
+
+def _kl_div_grads(x, t, log_target):
+    if log_target:
+        et = t.exp()
+        return -et, et * (t - x + 1)
+    pos = t > 0
+    return -t, (t.where(pos, 1).log() + 1 - x) * pos
 
 
 def _poisson_nll(xp, x, y, log_input, full, eps):
-    if log_input:
-        ex = xp.exp(x)
-        l, dx, dy = ex - y * x, ex - y, -x
-    else:
-        l, dx, dy = x - y * xp.log(x + eps), 1 - y / (x + eps), -xp.log(x + eps)
+    l = xp.exp(x) - y * x if log_input else x - y * xp.log(x + eps)
     if full:
         big = y > 1
         ys = xp.where(big, y, 1)
         l = l + xp.where(big, ys * xp.log(ys) - ys + 0.5 * xp.log(2 * np.pi * ys), 0)
-        dy = dy + xp.where(big, xp.log(ys) + 0.5 / ys, 0)
-    return l.astype(x.dtype), dx.astype(x.dtype), dy.astype(x.dtype)
+    return l.astype(x.dtype)
+
+
+def _poisson_nll_grads(x, y, log_input, full, eps):
+    if log_input:
+        dx, dy = x.exp() - y, -x
+    else:
+        dx, dy = 1 - y / (x + eps), -(x + eps).log()
+    if full:
+        big = y > 1
+        ys = y.where(big, 1)
+        dy = dy + (ys.log() + 0.5 / ys) * big
+    return dx, dy
 
 
 def _soft_margin(xp, x, y):
-    z = -y * x
-    sp = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0)
-    sig = 1 / (1 + xp.exp(-z))
-    return sp, -y * sig, -x * sig
+    return _softplus_neg(xp, y * x)
 
 
-_mse_loss = _elementwise_loss("mse_loss", "MseLossBackward0", _mse)
-_l1_loss = _elementwise_loss("l1_loss", "L1LossBackward0", _l1)
-_smooth_l1_loss = _elementwise_loss("smooth_l1_loss", "SmoothL1LossBackward0", _smooth_l1)
-_huber_loss = _elementwise_loss("huber_loss", "HuberLossBackward0", _huber)
-_bce_loss = _elementwise_loss("binary_cross_entropy", "BinaryCrossEntropyBackward0", _bce)
+def _soft_margin_grads(x, y):
+    sig = (-y * x).sigmoid()
+    return -y * sig, -x * sig
+
+
+_mse_loss = _elementwise_loss("mse_loss", "MseLossBackward0", _mse, _mse_grads)
+_l1_loss = _elementwise_loss("l1_loss", "L1LossBackward0", _l1, _l1_grads)
+_smooth_l1_loss = _elementwise_loss("smooth_l1_loss", "SmoothL1LossBackward0", _smooth_l1, _smooth_l1_grads)
+_huber_loss = _elementwise_loss("huber_loss", "HuberLossBackward0", _huber, _huber_grads)
+_bce_loss = _elementwise_loss("binary_cross_entropy", "BinaryCrossEntropyBackward0", _bce, _bce_grads)
 _bce_logits_loss = _elementwise_loss("binary_cross_entropy_with_logits",
-                                     "BinaryCrossEntropyWithLogitsBackward0", _bce_logits)
-_kl_div_loss = _elementwise_loss("kl_div", "KlDivBackward0", _kl_div)
-_poisson_nll_loss = _elementwise_loss("poisson_nll_loss", "PoissonNllLossBackward0", _poisson_nll)
-_soft_margin_loss = _elementwise_loss("soft_margin_loss", "SoftMarginLossBackward0", _soft_margin)
+                                     "BinaryCrossEntropyWithLogitsBackward0", _bce_logits, _bce_logits_grads)
+_kl_div_loss = _elementwise_loss("kl_div", "KlDivBackward0", _kl_div, _kl_div_grads)
+_poisson_nll_loss = _elementwise_loss("poisson_nll_loss", "PoissonNllLossBackward0", _poisson_nll,
+                                      _poisson_nll_grads)
+_soft_margin_loss = _elementwise_loss("soft_margin_loss", "SoftMarginLossBackward0", _soft_margin,
+                                      _soft_margin_grads)
 
 
 def _check_sizes(input, target, name):

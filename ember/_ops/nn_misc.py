@@ -1,8 +1,9 @@
 """Neural-network ops that are neither conv, pool, norm nor loss: linear, pad, dropout, embedding, one_hot.
 
-Each forward works on backend arrays.  Linear, pad and dropout backwards are written in Tensor
-ops (so ``create_graph=True`` works); backwards written on arrays (here and in the other nn
-families) call :func:`first_order_only`, which refuses double backward instead of dropping terms.
+Each forward works on backend arrays.  Backwards are Tensor ops or differentiable ops of their
+own (so ``create_graph=True`` works); the few written on arrays only, as torch's are, pass their
+results through :func:`first_order_only`, so differentiating them again raises instead of
+silently dropping terms.
 """
 from __future__ import annotations
 
@@ -10,15 +11,30 @@ import numpy as np
 
 from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make
-from ._registry import defop
+from ._registry import adjoint_pair, apply, defop
 
 PUBLIC = {}
 
 
-def first_order_only(name):
-    """Refuse ``create_graph=True`` through a backward written on arrays (it would silently drop terms)."""
-    if _grad_state.enabled:
-        raise NotImplementedError(f"double backward through {name} is not supported (create_graph=True)")
+def first_order_only(name, grads, *deps):
+    """Gradients a backward computed on arrays: under ``create_graph=True`` each is tied to ``deps``
+    (the tensors it depends on) through a node whose backward raises, as torch's does for the
+    backwards it cannot differentiate (``derivative for aten::<name> is not implemented``).
+    """
+    if not _grad_state.enabled or not any(isinstance(d, Tensor) and d._requires_grad for d in deps):
+        return grads
+    return tuple(None if t is None else apply(_not_differentiable, (t,) + deps, (name,)) for t in grads)
+
+
+@defop("_not_differentiable", node_name="NotImplemented")
+def _not_differentiable(ctx, t, *deps_and_name):
+    ctx.what = deps_and_name[-1]
+    return t
+
+
+@_not_differentiable.backward
+def _(ctx, g):
+    raise NotImplementedError(f"derivative for aten::{ctx.what} is not implemented")
 
 
 # ---- linear ----------------------------------------------------------------------------------
@@ -172,12 +188,12 @@ def _pad_backward(ctx, g, widths, mode, in_shape):
 
 @_pad_backward.backward
 def _(ctx, gg):
-    if ctx.mode != "constant":
-        raise RuntimeError("double backward of non-constant padding is not supported")
+    # padding copies each output element from one input element (the pad value aside): its
+    # backward adds gradients back there, and the derivative of that is the padding again
     flat = []
     for a, b in reversed(ctx.widths):
         flat += [a, b]
-    return _pad(gg, tuple(flat), "constant", 0)
+    return _pad(gg, tuple(flat), ctx.mode, 0)
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -312,34 +328,54 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 # ---- embedding -----------------------------------------------------------------------------------
 @defop("embedding", nin=2)
-def _embedding(ctx, weight, idx, padding_idx):
+def _embedding(ctx, weight, idx, padding_idx, scale_grad_by_freq):
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar "
                            f"types: Long, Int; but got {_dt(idx)} instead (while checking arguments for embedding)")
     n = weight.shape[0]
     if idx.size and (idx.max() >= n or idx.min() < -n):
         raise IndexError("index out of range in self")
-    ctx.save_for_backward(idx)
-    ctx.num, ctx.padding_idx = n, padding_idx
+    ctx.params = (idx, n, padding_idx, scale_grad_by_freq)
     return weight[idx]
 
 
 @_embedding.backward
 def _(ctx, g):
-    (idx,) = ctx.saved_tensors
-    first_order_only("embedding")
-    return _embedding_backward(g, idx, ctx.num, ctx.padding_idx), None
+    return _embedding_backward(g, *ctx.params), None
 
 
-@defop("_embedding_backward", nin=2, differentiable=False)
-def _embedding_backward(ctx, g, idx, num, padding_idx):
-    xp = ctx.xp
-    out = xp.zeros((num, g.shape[-1]), g.dtype)
+def _row_scale(xp, idx, num, padding_idx, by_freq, dtype):
+    """Per looked-up row: 0 at ``padding_idx``, ``1 / count`` of its index with ``scale_grad_by_freq``."""
     flat = idx.reshape(-1)
-    xp.add.at(out, flat, g.reshape(-1, g.shape[-1]))
+    scale = None
+    if by_freq:
+        scale = (1 / xp.bincount(flat % num, minlength=num)[flat]).astype(dtype)
     if padding_idx is not None:
-        out[padding_idx] = 0
+        keep = (flat % num != padding_idx).astype(dtype)
+        scale = keep if scale is None else scale * keep
+    return scale
+
+
+def _embedding_scatter_fn(xp, g, idx, num, padding_idx, by_freq):
+    """Rows of ``g`` added into a (num, dim) zero array at their indices."""
+    rows = g.reshape(-1, g.shape[-1])
+    scale = _row_scale(xp, idx, num, padding_idx, by_freq, g.dtype)
+    out = xp.zeros((num, g.shape[-1]), g.dtype)
+    xp.add.at(out, idx.reshape(-1), rows if scale is None else rows * scale[:, None])
     return out
+
+
+def _embedding_gather_fn(xp, gg, idx, num, padding_idx, by_freq):
+    scale = _row_scale(xp, idx, num, padding_idx, by_freq, gg.dtype)
+    rows = gg[idx.reshape(-1)]
+    if scale is not None:
+        rows = rows * scale[:, None]
+    return rows.reshape(idx.shape + (gg.shape[-1],))
+
+
+_, _embedding_backward = adjoint_pair("_embedding_gather", _embedding_gather_fn, _embedding_scatter_fn,
+                                      node_name="EmbeddingBackwardBackwardBackward0",
+                                      adjoint_node_name="EmbeddingBackwardBackward0")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
@@ -352,7 +388,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         padding_idx = padding_idx % n
     if max_norm is not None:
         _embedding_renorm(weight, input, max_norm, norm_type)
-    return _embedding(weight, input, padding_idx)
+    return _embedding(weight, input, padding_idx, bool(scale_grad_by_freq))
 
 
 def _embedding_renorm(weight, input, max_norm, norm_type):

@@ -1,7 +1,8 @@
-"""Pooling (1-, 2-, 3-d): max (with indices), average, adaptive average/max, max-unpool.
+"""Pooling (1-, 2-, 3-d): max (with indices), average, adaptive average/max, max-unpool; resampling.
 
 Windows are strided views of the padded input; backwards add the gradient back with one
-strided slice-add per kernel position (the windows may overlap).
+strided slice-add per kernel position (the windows may overlap).  Every backward here is linear
+in the gradient and is one op of an :func:`adjoint_pair`, so double backward works throughout.
 """
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from itertools import product
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import defop
-from .nn_misc import first_order_only
+from ._registry import adjoint_pair, defop
 
 PUBLIC = {}
 
@@ -129,20 +129,27 @@ def _max_pool(ctx, x, k, s, p, d, ceil):
 
 @_max_pool_noidx.backward
 def _(ctx, g):
-    first_order_only("max_pool")
-    return _max_pool_backward(g, ctx.am, ctx.geom)
+    return _max_pool_scatter(g, ctx.am, ctx.geom)
 
 
 @_max_pool.backward
 def _(ctx, g, _gi=None):
-    first_order_only("max_pool")
-    return _max_pool_backward(g, ctx.am, ctx.geom)
+    return _max_pool_scatter(g, ctx.am, ctx.geom)
 
 
-@defop("_max_pool_backward", differentiable=False)
-def _max_pool_backward(ctx, g, am, geom):
+def _max_pool_gather_fn(xp, gg, am, geom):
+    """``gg`` (N, C, *in) read at each window's winning position ``am``."""
     in_shape, k, s, p, d, out = geom
-    xp = ctx.xp
+    gpad = _pad_to(xp, gg, p, out, k, s, d, 0)
+    y = xp.zeros(am.shape, gg.dtype)
+    for flat, idx in enumerate(product(*[range(v) for v in k])):
+        xp.copyto(y, gpad[_kernel_slices(idx, out, s, d)], where=am == flat)
+    return y
+
+
+def _max_pool_scatter_fn(xp, g, am, geom):
+    """Each window's gradient ``g`` added at its winning position ``am`` of the input."""
+    in_shape, k, s, p, d, out = geom
     if (all(si == ki for si, ki in zip(s, k)) and all(di == 1 for di in d) and not any(p)
             and all(o * ki <= n for o, ki, n in zip(out, k, in_shape[2:]))):
         # non-overlapping windows: each input position gets at most one gradient, written directly
@@ -157,6 +164,12 @@ def _max_pool_backward(ctx, g, am, geom):
     zero = g.dtype.type(0)
     return _scatter_windows(xp, lambda flat, idx: xp.where(am == flat, g, zero), in_shape, p, k, s, d, out,
                             g.dtype)
+
+
+_max_pool_gather, _max_pool_scatter = adjoint_pair(
+    "_max_pool_gather", _max_pool_gather_fn, _max_pool_scatter_fn,
+    node_name="MaxPool2DWithIndicesBackwardBackwardBackward0",
+    adjoint_node_name="MaxPool2DWithIndicesBackwardBackward0")
 
 
 def max_pool(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name):
@@ -198,39 +211,39 @@ def _counts(n, k, s, p, out, include_pad):
     return np.minimum(ends, n) - np.maximum(starts, 0)
 
 
-@defop("avg_pool", node_name="AvgPool2DBackward0")
-def _avg_pool(ctx, x, k, s, p, ceil, count_include_pad, divisor_override):
-    xp = ctx.xp
+def _avg_pool_geometry(x, k, s, p, ceil, count_include_pad, divisor_override):
+    """(divisor per output position, (in_shape, k, s, p, out)) of an average pooling of ``x``."""
     nd = len(k)
-    ones = (1,) * nd
-    out = tuple(_out_len(x.shape[2 + i], k[i], s[i], p[i], 1, ceil) for i in range(nd))
-    win = _windows(xp, _pad_to(xp, x, p, out, k, s, ones, 0), k, s, ones, out)
-    y = win.sum(axis=tuple(range(-nd, 0)))
+    shape = tuple(x.shape)
+    out = tuple(_out_len(shape[2 + i], k[i], s[i], p[i], 1, ceil) for i in range(nd))
+    dt = x._data.dtype
     if divisor_override:
-        div = x.dtype.type(divisor_override)
+        div = dt.type(divisor_override)
     else:
         div = np.ones((), np.int64)
         for i in range(nd):
-            c = _counts(x.shape[2 + i], k[i], s[i], p[i], out[i], count_include_pad)
-            div = div[..., None] * c
-        div = xp.asarray(div.astype(x.dtype))
+            div = div[..., None] * _counts(shape[2 + i], k[i], s[i], p[i], out[i], count_include_pad)
+        div = x._device.xp.asarray(div.astype(dt))
+    return div, (shape, k, s, p, out)
+
+
+def _avg_pool_fn(xp, x, div, geom):
+    in_shape, k, s, p, out = geom
+    ones = (1,) * len(k)
+    win = _windows(xp, _pad_to(xp, x, p, out, k, s, ones, 0), k, s, ones, out)
+    y = win.sum(axis=tuple(range(-len(k), 0)))
     y /= div
-    ctx.div = div
-    ctx.geom = (x.shape, k, s, p, out)
     return y
 
 
-@_avg_pool.backward
-def _(ctx, g):
-    first_order_only("avg_pool")
-    return _avg_pool_backward(g, ctx.div, ctx.geom)
-
-
-@defop("_avg_pool_backward", differentiable=False)
-def _avg_pool_backward(ctx, g, div, geom):
+def _avg_pool_adjoint_fn(xp, g, div, geom):
     in_shape, k, s, p, out = geom
     gd = g / div
-    return _scatter_windows(ctx.xp, lambda flat, idx: gd, in_shape, p, k, s, (1,) * len(k), out, g.dtype)
+    return _scatter_windows(xp, lambda flat, idx: gd, in_shape, p, k, s, (1,) * len(k), out, g.dtype)
+
+
+_avg_pool, _avg_pool_backward = adjoint_pair("avg_pool", _avg_pool_fn, _avg_pool_adjoint_fn,
+                                             node_name="AvgPool2DBackward0")
 
 
 def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, name):
@@ -248,7 +261,7 @@ def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, 
     unbatched = input.ndim == nd + 1
     if unbatched:
         input = input.reshape((1,) + tuple(input.shape))
-    y = _avg_pool(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+    y = _avg_pool(input, *_avg_pool_geometry(input, k, s, p, ceil_mode, count_include_pad, divisor_override))
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
 
@@ -265,9 +278,18 @@ def _adaptive_matrix(n, out, dtype):
     return m
 
 
-def _apply_along(xp, x, mats, transpose):
-    """Multiply each trailing dim of ``x`` by its matrix (``x ×_j M_j``)."""
+def _apply_along(xp, x, mats, transpose=False):
+    """Multiply each trailing dim of ``x`` by its matrix (``x ×_j M_j``; ``M_j^T`` if ``transpose``)."""
     nd = len(mats)
+    if all(m.shape[1 if transpose else 0] == 1 for m in mats):
+        # to or from one value per plane (global pooling and its gradient): a mean or a broadcast
+        axes = tuple(range(-nd, 0))
+        if not transpose:
+            return x.mean(axis=axes, keepdims=True)
+        n = 1
+        for m in mats:
+            n *= m.shape[1]
+        return xp.broadcast_to(x / x.dtype.type(n), x.shape[:x.ndim - nd] + tuple(m.shape[1] for m in mats)).copy()
     for j, m in enumerate(mats):
         axis = x.ndim - nd + j
         m = m if not transpose else m.T
@@ -275,25 +297,12 @@ def _apply_along(xp, x, mats, transpose):
     return xp.ascontiguousarray(x)
 
 
-@defop("adaptive_avg_pool", node_name="AdaptiveAvgPool2DBackward0")
-def _adaptive_avg_pool(ctx, x, out):
-    xp = ctx.xp
-    nd = len(out)
-    ctx.mats = [xp.asarray(_adaptive_matrix(x.shape[x.ndim - nd + j], out[j], x.dtype)) for j in range(nd)]
-    if all(x.shape[x.ndim - nd + j] == out[j] * 1 and out[j] == 1 for j in range(nd)):
-        return x.mean(axis=tuple(range(-nd, 0)), keepdims=True)
-    return _apply_along(xp, x, ctx.mats, False)
+def _apply_along_t(xp, g, mats):
+    return _apply_along(xp, g, mats, True)
 
 
-@_adaptive_avg_pool.backward
-def _(ctx, g):
-    first_order_only("adaptive_avg_pool")
-    return _adaptive_avg_pool_backward(g, ctx.mats)
-
-
-@defop("_adaptive_avg_pool_backward", differentiable=False)
-def _adaptive_avg_pool_backward(ctx, g, mats):
-    return _apply_along(ctx.xp, g, mats, True)
+_adaptive_avg_pool, _ = adjoint_pair("adaptive_avg_pool", _apply_along, _apply_along_t,
+                                     node_name="AdaptiveAvgPool2DBackward0")
 
 
 def _out_sizes(output_size, shape, nd):
@@ -308,7 +317,9 @@ def adaptive_avg_pool(input, output_size, nd):
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"adaptive_avg_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
                            f"{list(input.shape)}")
-    return _adaptive_avg_pool(input, _out_sizes(output_size, input.shape, nd))
+    out = _out_sizes(output_size, input.shape, nd)
+    xp, dt, sp = input._device.xp, input._data.dtype, input.shape[input.ndim - nd:]
+    return _adaptive_avg_pool(input, [xp.asarray(_adaptive_matrix(sp[j], out[j], dt)) for j in range(nd)])
 
 
 @defop("adaptive_max_pool", nondiff_outputs=(1,), node_name="AdaptiveMaxPool2DBackward0")
@@ -336,16 +347,13 @@ def _adaptive_max_pool(ctx, x, out):
             rem = rem - kj * step
             lin = lin * sp[j] + (a + kj)
         ind[(Ellipsis,) + oidx] = lin
-    ctx.save_for_backward(ind)
-    ctx.in_shape, ctx.out = x.shape, out
+    ctx.ind, ctx.in_shape, ctx.out = ind, x.shape, out
     return y, ind
 
 
 @_adaptive_max_pool.backward
 def _(ctx, g, _gi=None):
-    first_order_only("adaptive_max_pool")
-    (ind,) = ctx.saved_tensors
-    return _index_scatter(g, ind, ctx.in_shape, len(ctx.out), True)
+    return _index_scatter_add(g, ctx.ind, ctx.in_shape, len(ctx.out))
 
 
 def _planes(shape, nd):
@@ -357,10 +365,8 @@ def _planes(shape, nd):
     return lead, plane
 
 
-@defop("_index_scatter", nin=2, differentiable=False)
-def _index_scatter(ctx, g, ind, shape, nd, accumulate):
-    """Put (or add) ``g`` into a zero array of ``shape`` at flat indices ``ind`` over its last ``nd`` dims."""
-    xp = ctx.xp
+def _index_scatter_fn(xp, g, ind, shape, nd, accumulate=True):
+    """Add (or put) ``g`` into a zero array of ``shape`` at flat indices ``ind`` over its last ``nd`` dims."""
     lead, plane = _planes(shape, nd)
     out = xp.zeros((lead, plane), g.dtype)
     r = xp.arange(lead)[:, None]
@@ -371,11 +377,15 @@ def _index_scatter(ctx, g, ind, shape, nd, accumulate):
     return out.reshape(shape)
 
 
-@defop("_index_gather", nin=2, differentiable=False)
-def _index_gather(ctx, g, ind, nd):
+def _index_gather_fn(xp, g, ind, shape, nd):
     """``g`` (…, *spatial) read at flat spatial indices ``ind``."""
     lead, plane = _planes(g.shape, nd)
-    return ctx.xp.take_along_axis(g.reshape(lead, plane), ind.reshape(lead, -1), axis=1).reshape(ind.shape)
+    return xp.take_along_axis(g.reshape(lead, plane), ind.reshape(lead, -1), axis=1).reshape(ind.shape)
+
+
+_index_gather, _index_scatter_add = adjoint_pair("_index_gather", _index_gather_fn, _index_scatter_fn,
+                                                 node_name="MaxUnpool2DBackwardBackward0",
+                                                 adjoint_node_name="AdaptiveMaxPool2DBackwardBackward0")
 
 
 @defop("max_unpool", nin=2, node_name="MaxUnpool2DBackward0")
@@ -384,16 +394,13 @@ def _max_unpool(ctx, x, ind, shape, nd):
     if ind.size and (ind.min() < 0 or ind.max() >= plane):
         raise RuntimeError(f"Found an invalid max index: {int(ind.max() if ind.max() >= plane else ind.min())} "
                            f"(output volumes are of size {'x'.join(map(str, shape[len(shape) - nd:]))}")
-    ctx.save_for_backward(ind)
-    ctx.nd = nd
-    return _index_scatter.forward(ctx, x, ind, shape, nd, False)
+    ctx.ind, ctx.shape, ctx.nd = ind, shape, nd
+    return _index_scatter_fn(ctx.xp, x, ind, shape, nd, False)
 
 
 @_max_unpool.backward
 def _(ctx, g):
-    first_order_only("max_unpool")
-    (ind,) = ctx.saved_tensors
-    return _index_gather(g, ind, ctx.nd), None
+    return _index_gather(g, ctx.ind, ctx.shape, ctx.nd), None
 
 
 def max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
@@ -427,18 +434,8 @@ def _tuple(v, n):
     return (int(v),) * n
 
 
-# ---- interpolation (separable: one resampling matrix per spatial dim) --------------------------------
-@defop("_resample", node_name="UpsampleBackward0")
-def _resample(ctx, x, mats):
-    """Apply one (out, in) resampling matrix along each trailing dim."""
-    ctx.mats = mats
-    return _apply_along(ctx.xp, x, mats, False)
-
-
-@_resample.backward
-def _(ctx, g):
-    first_order_only("interpolate")
-    return _adaptive_avg_pool_backward(g, ctx.mats)
+# ---- interpolation (separable: one (out, in) resampling matrix per spatial dim) -----------------------
+_resample, _ = adjoint_pair("_resample", _apply_along, _apply_along_t, node_name="UpsampleBackward0")
 
 
 def _cubic(t, a=-0.75):

@@ -233,9 +233,9 @@ def _grid_sampler(ctx, x, grid, mode, padding, align_corners):
 
 
 def _grid_sampler_grads(ctx, g):
-    first_order_only("grid_sampler")
     x, grid = ctx.saved_tensors
-    return _grid_sampler_backward(g, x._data, grid._data, ctx.cfg, ctx.needs_input_grad)
+    return first_order_only("grid_sampler_backward",
+                            _grid_sampler_backward(g, x._data, grid._data, ctx.cfg, ctx.needs_input_grad), g, x, grid)
 
 
 @defop("grid_sampler_2d", nin=2, node_name="GridSampler2DBackward0")
