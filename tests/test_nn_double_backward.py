@@ -274,3 +274,33 @@ def test_wgan_gp_mlp_critic_matches_torch():
 def test_wgan_gp_conv_critic_matches_torch():
     _wgan_gp(lambda nn: nn.Sequential(nn.Conv2d(1, 3, 3, 2, 1), nn.GroupNorm(1, 3), nn.LeakyReLU(0.2),
                                       nn.Flatten(), nn.Linear(12, 1)), (2, 1, 4, 4))
+
+
+# ---- grid_sample ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_2d(mode, padding, align_corners):
+    grid = ember.tensor(np.random.default_rng(4).uniform(-1.2, 1.2, (1, 2, 3, 2)), requires_grad=True)
+    _check(lambda x, g: F.grid_sample(x, g, mode, padding, align_corners), _t(1, 2, 3, 4), grid)
+
+
+@pytest.mark.parametrize("padding", ["zeros", "reflection"])
+def test_grid_sample_3d(padding):
+    grid = ember.tensor(np.random.default_rng(5).uniform(-1.1, 1.1, (1, 2, 2, 1, 3)), requires_grad=True)
+    _check(lambda x, g: F.grid_sample(x, g, "bilinear", padding, False), _t(1, 1, 2, 3, 3), grid)
+
+
+def test_spatial_transformer_second_order_matches_torch():
+    """affine_grid + grid_sample, differentiated twice w.r.t. theta and the image, as torch does."""
+    rng = np.random.default_rng(6)
+    img, theta = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((2, 2, 3)) * 0.5
+    res = []
+    for lib in (torch, ember):
+        x, th = lib.tensor(img, requires_grad=True), lib.tensor(theta, requires_grad=True)
+        grid = lib.nn.functional.affine_grid(th, (2, 2, 4, 4), align_corners=False)
+        y = lib.nn.functional.grid_sample(x, grid, mode="bicubic", padding_mode="border", align_corners=False)
+        gx, gth = lib.autograd.grad((y ** 2).sum(), (x, th), create_graph=True)
+        res.append([r.numpy() for r in lib.autograd.grad((gx ** 2).sum() + (gth ** 3).sum(), (x, th))])
+    for e, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-10)

@@ -3,7 +3,8 @@
 grid_sample is written once for 2-D and 3-D: a grid point's coordinates (x, y[, z], in [-1, 1]) are
 unnormalised to pixel space and folded in by the padding mode, then the input is read at the
 surrounding corners (bilinear), the nearest pixel (nearest) or a 4x4 neighbourhood (bicubic, 2-D).
-The backward scatters into the input and differentiates the interpolation weights for the grid.
+The backward (in Tensor ops, so differentiable again) scatters into the input and differentiates
+the interpolation weights for the grid.
 """
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import warnings
 
 import numpy as np
 
+from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make
 from ._registry import defop
-from .nn_misc import first_order_only
+from .shape import cat as ember_cat, stack as ember_stack
 
 PUBLIC = {}
 _MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
@@ -175,47 +177,50 @@ def _cubic_grad(t):
             -((3 * (a + 2) * x2 - 2 * (a + 3)) * x2), -((3 * a * x3 - 10 * a) * x3 + 8 * a)]
 
 
+# per mode: 1-d tap weights and their derivatives as functions of the fraction t (arrays or Tensors)
+_WEIGHTS = {0: lambda t: [1 - t, t], 1: lambda t: [1], 2: _cubic}
+_DWEIGHTS = {0: lambda t: [-1, 1], 1: lambda t: [0], 2: _cubic_grad}
+
+
 def _stencil(xp, grid, sizes, mode, padding, align_corners):
-    """The taps of every output point: list of (flat index, in-bounds mask, weight, [dweight/dgrid per dim])."""
+    """Per spatial dim (D, H, W order): (integer tap positions, fraction t, dt/dgrid).
+
+    The positions are piecewise constant in the grid and ``t`` piecewise linear (slope ``dt/dgrid``),
+    so ``t + (grid - grid0) * slope`` is exact to every order around the sampled point.
+    """
     k = len(sizes)
+    dims = []
     if mode == 2:
-        taps_1d = []
         for d, size in enumerate(sizes):
             c, scale = _unnormalize(grid[..., k - 1 - d], size, align_corners)
             c0 = xp.floor(c)
-            t = c - c0
             pos = []
             for i in range(4):
-                p = c0 + (i - 1)
+                q = c0 + (i - 1)
                 if padding != "zeros":
-                    p = _pad_coord(xp, p, size, padding, align_corners)[0]
-                pos.append(p.astype(np.int64))
-            taps_1d.append((pos, _cubic(t), [g * grid.dtype.type(scale) for g in _cubic_grad(t)]))
+                    q = _pad_coord(xp, q, size, padding, align_corners)[0]
+                pos.append(q.astype(np.int64))
+            dims.append((pos, c - c0, grid.dtype.type(scale)))
     elif mode == 1:
-        taps_1d = [([xp.rint(c).astype(np.int64)], [xp.ones_like(c)], [xp.zeros_like(c)])
-                   for c, _ in _source(xp, grid, sizes, padding, align_corners)]
+        dims = [([xp.rint(c).astype(np.int64)], None, None) for c, _ in _source(xp, grid, sizes, padding, align_corners)]
     else:
-        taps_1d = []
         for c, dc in _source(xp, grid, sizes, padding, align_corners):
-            c0 = xp.floor(c)
-            t = c - c0
-            taps_1d.append(([c0.astype(np.int64), c0.astype(np.int64) + 1], [1 - t, t], [-dc, dc]))
-    out = []
-    for combo in itertools.product(*[range(len(p)) for p, _, _ in taps_1d]):
-        flat, ok = _taps(xp, [taps_1d[d][0][j] for d, j in enumerate(combo)], sizes)
-        ws = [taps_1d[d][1][j] for d, j in enumerate(combo)]
-        w = ws[0]
-        for x in ws[1:]:
-            w = w * x
-        dws = []
-        for d in range(k):
-            dw = taps_1d[d][2][combo[d]]
-            for e in range(k):
-                if e != d:
-                    dw = dw * ws[e]
-            dws.append(dw)
-        out.append((flat, ok, w, dws))
-    return out
+            c0 = xp.floor(c).astype(np.int64)
+            dims.append(([c0, c0 + 1], c - c0, dc))
+    return dims
+
+
+def _combos(dims):
+    return itertools.product(*[range(len(pos)) for pos, _, _ in dims])
+
+
+def _tap_weight(per_dim, combo, skip=None):
+    """Product over dims of the chosen 1-d weights (leaving out dim ``skip``)."""
+    w = 1
+    for d, j in enumerate(combo):
+        if d != skip:
+            w = w * per_dim[d][j]
+    return w
 
 
 def _grid_sampler(ctx, x, grid, mode, padding, align_corners):
@@ -223,19 +228,65 @@ def _grid_sampler(ctx, x, grid, mode, padding, align_corners):
     n, c = x.shape[:2]
     sizes = x.shape[2:]
     rows = xp.moveaxis(x, 1, -1).reshape(-1, c)                  # (N * prod(sizes), C)
-    st = _stencil(xp, grid, sizes, mode, padding, align_corners)
+    dims = _stencil(xp, grid, sizes, mode, padding, align_corners)
+    ws = [_WEIGHTS[mode](t) for _, t, _ in dims]
     out = xp.zeros(grid.shape[:-1] + (c,), x.dtype)
-    for flat, ok, w, _ in st:
-        out += rows[flat] * xp.where(ok, w, 0)[..., None]
+    for combo in _combos(dims):
+        flat, ok = _taps(xp, [dims[d][0][j] for d, j in enumerate(combo)], sizes)
+        out += rows[flat] * xp.where(ok, _tap_weight(ws, combo), 0)[..., None]
     ctx.save_for_backward(x, grid)
     ctx.cfg = (mode, padding, align_corners)
     return xp.ascontiguousarray(xp.moveaxis(out, -1, 1))
 
 
 def _grid_sampler_grads(ctx, g):
+    """Input gradient: ``g`` scattered into the taps by their weights; grid gradient: the taps' values
+    times the weights' derivatives.  Written in Tensor ops: under ``create_graph`` the fractions are
+    tied to the grid tensor (exactly, see :func:`_stencil`), so every order of derivative works."""
     x, grid = ctx.saved_tensors
-    return first_order_only("grid_sampler_backward",
-                            _grid_sampler_backward(g, x._data, grid._data, ctx.cfg, ctx.needs_input_grad), g, x, grid)
+    mode, padding, align_corners = ctx.cfg
+    need = ctx.needs_input_grad
+    xp, dev = ctx.xp, ctx.device
+    n, c = x.shape[:2]
+    sizes = tuple(x.shape[2:])
+    k = len(sizes)
+    dims = _stencil(xp, grid._data, sizes, mode, padding, align_corners)
+    tied = _grad_state.enabled and grid._requires_grad
+    ts = []
+    for d, (_, t, slope) in enumerate(dims):
+        if t is not None and tied:
+            gd = grid[..., k - 1 - d]
+            t = gd * make(xp.asarray(slope), dev) + make(t - gd._data * slope, dev)
+        elif t is not None:
+            t = make(t, dev)
+        ts.append(t)
+    ws = [_WEIGHTS[mode](t) for t in ts]
+    gl = g.movedim(1, -1)                                          # (N, *out, C)
+    rows = x.movedim(1, -1).reshape(-1, c) if need[1] and mode != 1 else None
+    gx = None
+    flats, parts = [], []
+    gcomp = [None] * k
+    for combo in _combos(dims):
+        flat, ok = _taps(xp, [dims[d][0][j] for d, j in enumerate(combo)], sizes)
+        flat_t, ok_t = make(flat, dev), make(ok.astype(x._data.dtype), dev)
+        if need[0]:
+            flats.append(flat.reshape(-1))
+            parts.append((gl * (_tap_weight(ws, combo) * ok_t).unsqueeze(-1)).reshape(-1, c))
+        if rows is not None:
+            v = (rows[flat_t] * gl).sum(-1) * ok_t
+            for d in range(k):
+                dw = _DWEIGHTS[mode](ts[d])[combo[d]] * make(xp.asarray(dims[d][2]), dev)
+                term = v * dw * _tap_weight(ws, combo, skip=d)
+                gcomp[d] = term if gcomp[d] is None else gcomp[d] + term
+    if need[0]:
+        # all taps' contributions added in one scatter
+        gx = parts[0].new_zeros((x.numel() // c, c)).index_add(0, make(xp.concatenate(flats), dev),
+                                                               ember_cat(parts))
+        gx = gx.reshape((n,) + sizes + (c,)).movedim(-1, 1)
+    ggrid = None
+    if need[1]:
+        ggrid = grid.new_zeros(grid.shape) if mode == 1 else ember_stack(gcomp[::-1], -1)
+    return gx, ggrid
 
 
 @defop("grid_sampler_2d", nin=2, node_name="GridSampler2DBackward0")
@@ -250,33 +301,6 @@ def _grid_sampler_3d(ctx, x, grid, mode, padding, align_corners):
 
 _grid_sampler_2d.backward(_grid_sampler_grads)
 _grid_sampler_3d.backward(_grid_sampler_grads)
-
-
-@defop("_grid_sampler_backward", differentiable=False)
-def _grid_sampler_backward(ctx, g, x, grid, cfg, need):
-    """Input gradient (scatter of ``g`` by the interpolation weights) and grid gradient."""
-    xp = ctx.xp
-    mode, padding, align_corners = cfg
-    n, c = x.shape[:2]
-    sizes = x.shape[2:]
-    k = len(sizes)
-    gl = xp.moveaxis(g, 1, -1)                                   # (N, *out, C)
-    st = _stencil(xp, grid, sizes, mode, padding, align_corners)
-    gx = ggrid = None
-    if need[0]:
-        acc = xp.zeros((x.size // c, c), x.dtype)
-        for flat, ok, w, _ in st:
-            xp.add.at(acc, flat[ok], gl[ok] * w[ok][:, None])
-        gx = xp.moveaxis(acc.reshape((n,) + sizes + (c,)), -1, 1)
-    if need[1]:
-        ggrid = xp.zeros(grid.shape, grid.dtype)
-        if mode != 1:
-            rows = xp.moveaxis(x, 1, -1).reshape(-1, c)
-            for flat, ok, _, dws in st:
-                v = (rows[flat] * gl).sum(-1) * ok
-                for d in range(k):
-                    ggrid[..., k - 1 - d] += v * dws[d]
-    return xp.ascontiguousarray(gx) if gx is not None else None, ggrid
 
 
 def _shape(t):
