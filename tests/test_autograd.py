@@ -357,3 +357,19 @@ def test_defop_optional_tensor_input_may_be_none():
     assert x.grad.tolist() == [4.0, 4.0, 4.0] and b.grad.tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(TypeError, match="must be Tensor"):
         op(x, 1.0)
+
+
+def test_grad_runs_no_hooks_below_the_requested_inputs():
+    """autograd.grad(z, [y]) stops at y: hooks of nodes below it do not run (as in torch)."""
+    for lib in (torch, ember):
+        x = lib.ones(3, requires_grad=True)
+        h = x * 2
+        calls = []
+        h.register_hook(lambda g: calls.append("tensor"))
+        h.grad_fn.register_prehook(lambda gs: calls.append("prehook"))
+        h.grad_fn.register_hook(lambda gi, go: calls.append("hook"))
+        y = h * 3
+        (gy,) = lib.autograd.grad(y.sum(), [y])
+        assert calls == [] and gy.tolist() == [1.0, 1.0, 1.0]
+        y.sum().backward()
+        assert calls == ["tensor", "prehook", "hook"]

@@ -132,7 +132,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             node = ready.pop()
             buf = buffers.pop(node)
-            if node._hooked:
+            if node._hooked and (needed is None or node in needed):     # hooks only where the pass runs
                 buf = _run_pre_hooks(node, buf)
             if capture:
                 for nr in range(len(buf)):
