@@ -15,6 +15,8 @@ from ._ops import PUBLIC as _PUBLIC
 from . import autograd
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .autograd.anomaly_mode import set_detect_anomaly as set_anomaly_enabled
 from . import cuda
 from . import serialization
 from .serialization import load, save

@@ -6,6 +6,8 @@ class _State(threading.local):
     def __init__(self):
         self.enabled = True
         self.inference = False
+        self.anomaly = False              # autograd.detect_anomaly: check backward outputs for NaN
+        self.anomaly_check_nan = True
 
 
 state = _State()

@@ -373,3 +373,34 @@ def test_grad_runs_no_hooks_below_the_requested_inputs():
         assert calls == [] and gy.tolist() == [1.0, 1.0, 1.0]
         y.sum().backward()
         assert calls == ["tensor", "prehook", "hook"]
+
+
+def test_detect_anomaly_names_the_node_that_made_nan():
+    for lib in (torch, ember):
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+            mode = lib.autograd.detect_anomaly()
+        with mode:
+            assert lib.is_anomaly_enabled()
+            y = (x.sqrt() * 0).sum()             # sqrt's backward at 0 gives inf * 0 = nan
+            with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in its 0th output."):
+                y.backward()
+        assert not lib.is_anomaly_enabled()
+        x.grad = None
+        (x.sqrt() * 0).sum().backward()          # off: nan flows into .grad silently
+        assert np.isnan(x.grad.numpy()[0])
+        with lib.autograd.set_detect_anomaly(True, check_nan=False):
+            assert lib.is_anomaly_enabled() and not lib.is_anomaly_check_nan_enabled()
+            (x.sqrt() * 0).sum().backward()
+
+
+def test_legacy_variable():
+    for lib in (torch, ember):
+        t = lib.tensor([1.0, 2.0])
+        v = lib.autograd.Variable(t, requires_grad=True)
+        assert v.requires_grad and v.grad_fn is None and isinstance(t, lib.autograd.Variable)
+        (v * v).sum().backward()
+        assert v.grad.tolist() == [2.0, 4.0]
+        v.data[0] = 5.0
+        assert t[0].item() == 5.0            # shares the data
+        assert not lib.autograd.Variable(t).requires_grad

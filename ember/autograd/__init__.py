@@ -4,12 +4,15 @@ from __future__ import annotations
 from .._tensor import Tensor
 from .._ops._registry import _RemovableHandle, edge
 from . import graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .variable import Variable
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
-           "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck"]
+           "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck", "functional",
+           "detect_anomaly", "set_detect_anomaly", "Variable"]
 
 
 def _as_tuple(x):
@@ -107,6 +110,8 @@ def _register_post_accumulate_grad_hook(self, hook):
     lst.append(hook)
     return _RemovableHandle(lst, hook)
 
+
+from . import functional  # noqa: E402  (built on grad above)
 
 Tensor.backward = _tensor_backward
 Tensor.register_hook = _register_hook

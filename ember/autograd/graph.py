@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._grad_state import state
 from .._tensor import Tensor, make
 from .._ops._registry import AccumulateGrad, edge
+from .anomaly_mode import check_nan
 
 
 def _root_edges(tensors):
@@ -126,6 +127,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     ready = [n for n in buffers if deps[n] == 0]
     prev_enabled = state.enabled
+    anomaly = state.anomaly and state.anomaly_check_nan
     state.enabled = bool(create_graph)
     given = {id(g._data) for g in grads}
     try:
@@ -161,6 +163,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         r = fn(out_grads, tuple(buf))
                         if r is not None:
                             out_grads = tuple(r)
+                if anomaly:
+                    check_nan(node, out_grads)
                 if not retain_graph and node._saved:
                     node.release()
             n_out = len(out_grads)
