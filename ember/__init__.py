@@ -30,6 +30,9 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
 globals().update(_PUBLIC)
 
 from . import nn, optim, utils  # noqa: E402  (torch.nn / .optim / .utils are importable attributes)
+from . import _threads, _torch_nn  # noqa: E402
+globals().update(_torch_nn.PUBLIC)
+globals().update(_threads.PUBLIC)
 
 _np.seterr(all="ignore")  # torch is silent on inf/nan results; NumPy would warn
 

@@ -8,12 +8,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "ember"
 
 # lower rank = lower layer; a module may import only modules of its own rank or below
 RANKS = [
-    (0, ("ember._backend", "ember._dtype", "ember._grad_state")),
+    (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads")),
     (1, ("ember._tensor", "ember._printing", "ember._dlpack")),
     (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda")),
     (3, ("ember.autograd",)),
     (4, ("ember.serialization", "ember.hub")),
-    (5, ("ember.nn",)),
+    (5, ("ember.nn", "ember._torch_nn")),
     (6, ("ember.optim",)),
     (7, ("ember.utils",)),
     (8, ("ember.vision", "ember.compat", "ember.__main__")),
