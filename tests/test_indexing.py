@@ -328,3 +328,16 @@ def _err(fn, exc, msg):
 ])
 def test_errors_match_torch(fn, exc, msg):
     _err(fn, exc, msg)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_index_add_many_repeats_matches_torch(dim):
+    """index_add with long rows and indices repeated past the vectorised passes (add_rows_at)."""
+    rng = np.random.default_rng(0)
+    idx = np.concatenate([rng.integers(0, 6, 300), np.full(100, 2)])      # index 2 repeated > 100 times
+    shape = (6, 40) if dim == 0 else (40, 6)
+    src_shape = (400, 40) if dim == 0 else (40, 400)
+    x, src = rng.standard_normal(shape), rng.standard_normal(src_shape)
+    e = ember.tensor(x).index_add(dim, ember.tensor(idx), ember.tensor(src), alpha=0.5)
+    t = torch.tensor(x).index_add(dim, torch.tensor(idx), torch.tensor(src), alpha=0.5)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12, atol=1e-12)

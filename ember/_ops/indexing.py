@@ -17,6 +17,7 @@ from .._dtype import _FROM_NP, C_NAMES as _C_NAMES
 from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make, wrap_dim
 from ._registry import _SHORT, apply, check_inplace_allowed, defop
+from ._util import add_rows_at
 
 PUBLIC = {}
 _FULL = slice(None)
@@ -473,8 +474,8 @@ def _index_add_op(ctx, x, index, src, dim, alpha=1):
     out = x.copy()
     if alpha != 1:
         src = src * alpha
-    ctx.xp.add.at(out.reshape(out.shape or (1,)), (_FULL,) * dim + (index.reshape(-1),),
-                  src.reshape(src.shape or (1,)).astype(out.dtype, copy=False))
+    add_rows_at(ctx.xp, out.reshape(out.shape or (1,)), index,
+                src.reshape(src.shape or (1,)).astype(out.dtype, copy=False), dim)
     return out
 
 

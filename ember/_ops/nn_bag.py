@@ -11,6 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import _type_name, defop
+from ._util import add_rows_at
 from .nn_misc import _embedding_renorm, first_order_only
 
 PUBLIC = {}
@@ -40,7 +41,7 @@ def _bag_forward(ctx, w, psw, idx, offsets, mode, include_last, padding_idx, sca
         out[counts == 0] = 0
         return out
     out = xp.zeros((nb, dim), w.dtype)
-    xp.add.at(out, kb, rows)
+    add_rows_at(xp, out, kb, rows)
     if mode == 1:
         out /= xp.maximum(counts, 1)[:, None].astype(w.dtype)
     return out
@@ -88,7 +89,7 @@ def _embedding_bag_backward(ctx, g, geom, argmax, w, psw, need):
                 rows = rows / xp.maximum(counts, 1)[kb, None].astype(g.dtype)
             elif psw is not None:
                 rows = rows * psw[keep][:, None]
-            xp.add.at(gw, ki, rows)
+            add_rows_at(xp, gw, ki, rows)
             if by_freq:
                 gw /= xp.maximum(xp.bincount(idx, minlength=num), 1)[:, None].astype(g.dtype)
     if need[1]:

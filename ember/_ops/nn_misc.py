@@ -12,6 +12,7 @@ import numpy as np
 from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make
 from ._registry import adjoint_pair, apply, defop
+from ._util import add_rows_at
 
 PUBLIC = {}
 
@@ -181,7 +182,7 @@ def _pad_backward(ctx, g, widths, mode, in_shape):
         shape = list(g.shape)
         shape[d] = in_shape[d]
         out = xp.zeros(shape, g.dtype)
-        xp.add.at(out, (slice(None),) * d + (idx,), g)
+        add_rows_at(xp, out, idx, g, d)
         g = out
     return g
 
@@ -361,7 +362,7 @@ def _embedding_scatter_fn(xp, g, idx, num, padding_idx, by_freq):
     rows = g.reshape(-1, g.shape[-1])
     scale = _row_scale(xp, idx, num, padding_idx, by_freq, g.dtype)
     out = xp.zeros((num, g.shape[-1]), g.dtype)
-    xp.add.at(out, idx.reshape(-1), rows if scale is None else rows * scale[:, None])
+    add_rows_at(xp, out, idx, rows if scale is None else rows * scale[:, None])
     return out
 
 

@@ -270,8 +270,9 @@ def _grid_sampler_grads(ctx, g):
         flat, ok = _taps(xp, [dims[d][0][j] for d, j in enumerate(combo)], sizes)
         flat_t, ok_t = make(flat, dev), make(ok.astype(x._data.dtype), dev)
         if need[0]:
-            flats.append(flat.reshape(-1))
-            parts.append((gl * (_tap_weight(ws, combo) * ok_t).unsqueeze(-1)).reshape(-1, c))
+            keep = xp.flatnonzero(ok.reshape(-1))              # taps outside the input add nothing
+            flats.append(flat.reshape(-1)[keep])
+            parts.append((gl * _tap_weight(ws, combo).unsqueeze(-1) if mode != 1 else gl).reshape(-1, c)[make(keep, dev)])
         if rows is not None:
             v = (rows[flat_t] * gl).sum(-1) * ok_t
             for d in range(k):
