@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import builtins
 
-import ml_dtypes
 import numpy as np
 
 
@@ -41,6 +40,39 @@ class dtype:
         return self._category == 1 and self.is_signed
 
 
+class _LazyNumpyDtype(dtype):
+    """bfloat16, whose NumPy type is ml_dtypes': that package is imported on first use of ``.np``,
+    not with ember (ml_dtypes 0.7 takes ~0.6 s to import, several times the rest of ``import ember``)."""
+
+    __slots__ = ()
+
+    def __init__(self, name, itemsize, category, rank):
+        self.name = name
+        self.itemsize = itemsize
+        self.is_floating_point = category == 2
+        self.is_complex = category == 3
+        self.is_signed = True
+        self._category = category
+        self._rank = rank
+
+    @property
+    def np(self):
+        return _bfloat16_np()
+
+
+_BF16_NP = []
+
+
+def _bfloat16_np():
+    """NumPy's dtype for bfloat16 (ml_dtypes), imported and registered on first call."""
+    if not _BF16_NP:
+        import ml_dtypes
+        npdt = np.dtype(ml_dtypes.bfloat16)
+        _FROM_NP[npdt] = bfloat16
+        _BF16_NP.append(npdt)
+    return _BF16_NP[0]
+
+
 bool_ = dtype("bool", np.bool_, 0, 0)
 uint8 = dtype("uint8", np.uint8, 1, 1)
 int8 = dtype("int8", np.int8, 1, 1)
@@ -48,7 +80,7 @@ int16 = dtype("int16", np.int16, 1, 2)
 int32 = dtype("int32", np.int32, 1, 3)
 int64 = dtype("int64", np.int64, 1, 4)
 float16 = dtype("float16", np.float16, 2, 1)
-bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2, 1)
+bfloat16 = _LazyNumpyDtype("bfloat16", 2, 2, 1)
 float32 = dtype("float32", np.float32, 2, 2)
 float64 = dtype("float64", np.float64, 2, 3)
 complex64 = dtype("complex64", np.complex64, 3, 2)
@@ -60,14 +92,17 @@ ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, floa
 ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,
            "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128}
 
-_FROM_NP = {d.np: d for d in ALL}
+_FROM_NP = {d.np: d for d in ALL if d is not bfloat16}       # bfloat16 joins when ml_dtypes loads
 
 
 def from_numpy_dtype(npdt) -> dtype:
     """The ember dtype of a NumPy dtype; TypeError for types tensors cannot hold."""
     d = _FROM_NP.get(npdt)
     if d is None:
-        d = _FROM_NP.get(np.dtype(npdt))
+        npdt = np.dtype(npdt)
+        if npdt.name == "bfloat16" and not _BF16_NP:       # an ml_dtypes array from outside ember
+            _bfloat16_np()
+        d = _FROM_NP.get(npdt)
         if d is None:
             raise TypeError(
                 f"can't convert np.ndarray of type {np.dtype(npdt)}. The only supported types are: "
@@ -179,7 +214,10 @@ def can_cast(from_: dtype, to: dtype) -> bool:
 
 
 def finfo_np(d: dtype):
-    return ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+    if d is bfloat16:
+        import ml_dtypes
+        return ml_dtypes.finfo(d.np)
+    return np.finfo(d.np)
 
 
 globals()["bool"] = bool_  # ``ember.bool``; unpickles by name like the other dtypes

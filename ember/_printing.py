@@ -57,7 +57,7 @@ class _Formatter:
     """One width and notation for every element of a (possibly summarised) array."""
 
     def __init__(self, arr):
-        self.floating = arr.dtype.kind == "f" or arr.dtype == _dtype.bfloat16.np
+        self.floating = arr.dtype.kind == "f" or arr.dtype.name == "bfloat16"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
@@ -102,7 +102,7 @@ class _Formatter:
 
 def _values(arr):
     """Python numbers with the array's exact values (floats via float64, as torch's tolist)."""
-    if arr.dtype.kind == "f" or arr.dtype == _dtype.bfloat16.np:
+    if arr.dtype.kind == "f" or arr.dtype.name == "bfloat16":
         arr = arr.astype(np.float64)
     return arr.tolist()
 

@@ -671,3 +671,19 @@ def test_dlpack_errors():
 def test_numpy_style_keyword_aliases(call):
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     check(call(ember, ember.tensor(a)), call(torch, torch.tensor(a)))
+
+
+def test_ml_dtypes_loads_on_first_bfloat16_use():
+    """``import ember`` does not import ml_dtypes (slow to import); bfloat16 works once used, also for
+    bfloat16 arrays made by ml_dtypes before ember touched it."""
+    import subprocess
+    import sys
+    code = ("import sys, ember\n"
+            "assert 'ml_dtypes' not in sys.modules\n"
+            "print(ember.tensor([1.0, 2.5]), ember.float32)\n"
+            "assert 'ml_dtypes' not in sys.modules\n"
+            "import ml_dtypes, numpy as np\n"
+            "t = ember.from_numpy(np.array([1.5, 3], dtype=ml_dtypes.bfloat16))\n"
+            "assert t.dtype is ember.bfloat16 and t.tolist() == [1.5, 3.0]\n"
+            "assert (t + ember.ones(2, dtype=ember.bfloat16)).dtype is ember.bfloat16\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

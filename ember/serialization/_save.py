@@ -116,7 +116,7 @@ class _Pickler(pickle._Pickler):
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
-        if type(obj) is _dtype_cls:
+        if isinstance(obj, _dtype_cls):
             obj = _Global("torch", obj.name)
         if type(obj) is _Global:
             x = self.memo.get(id(obj))
