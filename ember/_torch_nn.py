@@ -16,6 +16,7 @@ avg_pool1d, adaptive_avg_pool1d = F.avg_pool1d, F.adaptive_avg_pool1d
 cosine_similarity, pairwise_distance, bilinear = F.cosine_similarity, F.pairwise_distance, F.bilinear
 pixel_shuffle, pixel_unshuffle, channel_shuffle = F.pixel_shuffle, F.pixel_unshuffle, F.channel_shuffle
 native_channel_shuffle = F.channel_shuffle
+pdist, rms_norm = F.pdist, F.rms_norm
 
 
 def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
@@ -53,6 +54,10 @@ def alpha_dropout(input, p, train):
 
 def feature_dropout(input, p, train):
     return F.dropout2d(input, p, train) if input.dim() == 4 else F.dropout1d(input, p, train)
+
+
+def feature_alpha_dropout(input, p, train):
+    return F.feature_alpha_dropout(input, p, train)
 
 
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled=True):

@@ -38,7 +38,7 @@ def _relu(ctx, x):
 @_relu.backward
 def _(ctx, g):
     (x,) = ctx.saved_tensors
-    return g * (x > 0)
+    return g.where(x > 0, 0)            # torch's threshold_backward: an inf/nan gradient stays out where x <= 0
 
 
 _bind(_relu, inplace=True, function=False)

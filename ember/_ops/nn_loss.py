@@ -14,6 +14,7 @@ from .._tensor import Tensor, make
 from .._grad_state import state as _grad_state
 from ._registry import defop
 from .activation import softplus
+from .nn_misc import _dt
 
 PUBLIC = {}
 
@@ -529,3 +530,139 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = _bce_logits_loss(input, target, "none", None if weight is None else weight._data, None)
     loss = loss.mean(-1) if loss.ndim else loss
     return _apply_reduction(loss, reduction)
+
+
+# ---- multi-class margin losses --------------------------------------------------------------------
+def _scalar_type_check(t, expected):
+    """torch's kernel dtype check: "expected scalar type Long but found Int"."""
+    found = _dt(t._data)
+    if found != expected:
+        raise RuntimeError(f"expected scalar type {expected} but found {found}")
+
+
+def _reduce_rows(xp, rows, reduction, out_shape):
+    """Per-sample losses reduced as torch's margin kernels do ('mean' over samples)."""
+    if reduction == "none":
+        return rows.reshape(out_shape)
+    return xp.asarray(rows.mean() if reduction == "mean" else rows.sum(), rows.dtype)
+
+
+@defop("multi_margin_loss", nin=2, node_name="MultiMarginLossBackward0")
+def _multi_margin_loss(ctx, x, t, p, margin, weight, reduction):
+    xp = ctx.xp
+    x2 = x.reshape(-1, x.shape[-1] if x.ndim else 1)
+    n, c = x2.shape
+    tc = t.reshape(-1)
+    if tc.size and (tc.min() < 0 or tc.max() >= c):
+        raise RuntimeError("target out of range")
+    ar = xp.arange(n)
+    z = margin - x2[ar, tc][:, None] + x2
+    z[ar, tc] = 0
+    z = xp.maximum(z, 0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[tc][:, None]
+    ctx.state = (tc, p, margin, weight, reduction, x.shape)
+    ctx.save_for_backward(x)
+    return _reduce_rows(xp, z.sum(1) / x.dtype.type(c), reduction, t.shape)
+
+
+@_multi_margin_loss.backward
+def _(ctx, g):
+    """Per row: ``+coef_i`` at each class over the margin, ``-sum(coef)`` at the target, in Tensor ops
+    (``coef`` is ``w_y / C`` times 1, or ``2 * hinge`` when p = 2, so that one is differentiated again)."""
+    (x,) = ctx.saved_tensors
+    tc, p, margin, weight, reduction, shape = ctx.state
+    dev = ctx.device
+    x2 = x.reshape(-1, shape[-1] if len(shape) else 1)
+    n, c = x2.shape
+    idx = make(tc, dev).unsqueeze(1)
+    z = margin - x2.gather(1, idx) + x2
+    live = (z._data > 0)
+    live[ctx.xp.arange(n), tc] = False
+    coef = make(live.astype(x._data.dtype), dev)
+    if p == 2:
+        coef = coef * z * 2
+    if weight is not None:
+        coef = coef * make(weight[tc][:, None], dev)
+    gi = g.reshape(-1, 1) if reduction == "none" else g / n if reduction == "mean" else g
+    coef = coef * (gi / c)
+    gx = coef.scatter_add(1, idx, -coef.sum(1, keepdim=True))
+    return gx.reshape(shape), None
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: ``sum_{i != y} w_y * max(0, margin - x[y] + x[i])^p / C`` per sample."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    nd = input.ndim
+    if not ((nd == 2 and input.shape[1] != 0) or (nd == 1 and input.shape[0] != 0) or nd == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    n = input.shape[0] if nd == 2 else 1
+    if target.ndim > 1 or target.numel() != n:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {list(target.shape)}. Input "
+                           f"has shape {list(input.shape)}.")
+    c = input.shape[-1] if nd else 1
+    if weight is not None:
+        if weight.numel() != c:
+            raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight.shape)}")
+        _scalar_type_check(weight, _dt(input._data))
+    _scalar_type_check(target, "Long")
+    return _multi_margin_loss(input, target, p, margin, None if weight is None else weight._data, reduction)
+
+
+@defop("multilabel_margin_loss", nin=2, node_name="MultilabelMarginLossBackward0")
+def _multilabel_margin_loss(ctx, x, t, reduction):
+    xp = ctx.xp
+    x2 = x.reshape(-1, x.shape[-1] if x.ndim else 1)
+    n, c = x2.shape
+    t2 = t.reshape(n, c)
+    if t2.size and (t2.min() < -1 or t2.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    valid = xp.cumprod(t2 != -1, axis=1).astype(bool)        # the targets before the first -1
+    counts = xp.zeros((n, c + 1), x.dtype)
+    xp.add.at(counts, (xp.arange(n)[:, None], xp.where(valid, t2, c)), 1)
+    counts = counts[:, :c]                                    # how often each class is listed as a target
+    others = (counts == 0).astype(x.dtype)
+    # hinge[n, j, i] = 1 - (x[j] - x[i]) for target class j against non-target class i
+    hinge = 1 - x2[:, :, None] + x2[:, None, :]
+    pairs = (hinge > 0) * counts[:, :, None] * others[:, None, :]
+    ctx.state = (pairs / x.dtype.type(c), reduction, x.shape)
+    rows = (xp.maximum(hinge, 0) * pairs).sum((1, 2)) / x.dtype.type(c)
+    return _reduce_rows(xp, rows, reduction, x.shape[:-1] if x.ndim else ())
+
+
+@_multilabel_margin_loss.backward
+def _(ctx, g):
+    """Piecewise linear: ``+1/C`` per live (target, non-target) pair at the non-target, ``-1/C`` at the target."""
+    pairs, reduction, shape = ctx.state
+    dev = ctx.device
+    n = pairs.shape[0]
+    coef = make(pairs.sum(1) - pairs.sum(2), dev).to(g.dtype)
+    gi = g.reshape(-1, 1) if reduction == "none" else g / n if reduction == "mean" else g
+    return (coef * gi).reshape(shape), None
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge loss: ``sum_{j in targets, i not in targets} max(0, 1 - (x[j] - x[i])) / C`` per sample;
+    each row of ``target`` lists class indices, ended by the first -1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    nd = input.ndim
+    if not ((nd == 2 and input.shape[1] != 0) or (nd == 1 and input.shape[0] != 0) or nd == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if tuple(target.shape) != tuple(input.shape) and not (nd == 0 and target.numel() == 1):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    _scalar_type_check(target, "Long")
+    return _multilabel_margin_loss(input, target, reduction)

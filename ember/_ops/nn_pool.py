@@ -480,7 +480,7 @@ def resample_matrix(n_in, n_out, mode, align_corners, scale_factor):
 
 
 def interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor):
-    """Shared body of ``F.interpolate`` for nearest, (bi/tri)linear and bicubic modes."""
+    """Shared body of ``F.interpolate`` for nearest, (bi/tri)linear, bicubic and area modes."""
     nd = input.ndim - 2
     sp = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
@@ -499,12 +499,18 @@ def interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_
             scales = (None,) * nd
     else:
         raise ValueError("either size or scale_factor should be defined")
+    if mode == "area":
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+        if 1 <= nd <= 3:
+            return adaptive_avg_pool(input, out, nd)       # torch: area resampling is adaptive average pooling
     kind = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear", "bilinear": "linear",
             "trilinear": "linear", "bicubic": "cubic"}.get(mode)
     need = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}.get(mode)
     if kind is None:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
                                   f"nearest-exact (got {mode})")
     if need is not None and need != nd:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input")

@@ -1034,7 +1034,7 @@ def _(ctx, g):
 def addcdiv(ctx, x, t1, t2, *, value=1):
     if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
-                           "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                           " release addcdiv will perform a true division of tensor1 and tensor2. The "
                            "historic addcdiv behavior can be implemented as (input + value * "
                            "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
                            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "

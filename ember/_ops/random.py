@@ -338,7 +338,9 @@ def random_(self, from_=0, to=None, *, generator=None, **kw):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with exponential samples of rate ``lambd``."""
-    _float_self(self, "exponential_cpu")
+    if self._data.dtype.kind != "f" and self.dtype.name != "bfloat16":
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_SHORT[self.dtype.name]}")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     e = _r(self, generator).standard_exponential(self._data.shape)

@@ -11,3 +11,5 @@ from .modules import Bilinear, ChannelShuffle  # noqa: F401
 from .modules import MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: F401
 from .modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from .modules import CTCLoss, EmbeddingBag, RReLU  # noqa: F401
+from .modules import Fold, Unfold, LPPool1d, LPPool2d, LPPool3d, MultiMarginLoss, MultiLabelMarginLoss  # noqa: F401
+from .modules import TripletMarginWithDistanceLoss, RMSNorm, FeatureAlphaDropout  # noqa: F401

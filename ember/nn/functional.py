@@ -17,7 +17,8 @@ from .._ops.activation import (celu, celu_, elu, elu_, gelu, hardshrink, hardsig
                                relu_, selu, selu_, silu, softmax, softmin, softplus, softshrink, softsign,
                                tanhshrink, threshold, threshold_)
 from .._ops.nn_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
-                            huber_loss, kl_div, l1_loss, mse_loss, multilabel_soft_margin_loss, nll_loss,
+                            huber_loss, kl_div, l1_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
+                            multilabel_soft_margin_loss, nll_loss,
                             poisson_nll_loss, smooth_l1_loss, soft_margin_loss, legacy_reduction, _apply_reduction,
                             _check_reduction)
 from .._ops.nn_misc import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, embedding,  # noqa: F401
@@ -97,6 +98,12 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """3-d max pooling; always returns ``(output, indices)``."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-d average pooling."""
     return _pool.avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
@@ -144,6 +151,21 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _pool.adaptive_max_pool(input, output_size, return_indices, 3)
 
 
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """Adaptive 1-d max pooling; always returns ``(output, indices)``."""
+    return _pool.adaptive_max_pool(input, output_size, True, 1)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """Adaptive 2-d max pooling; always returns ``(output, indices)``."""
+    return _pool.adaptive_max_pool(input, output_size, True, 2)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """Adaptive 3-d max pooling; always returns ``(output, indices)``."""
+    return _pool.adaptive_max_pool(input, output_size, True, 3)
+
+
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Inverse of max_pool1d: values back at their indices, zeros elsewhere."""
     return _pool.max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
@@ -156,6 +178,33 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     return _pool.max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-d power-average pooling: ``(sum over the window of x^p)^(1/p)``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-d power-average pooling: ``(sum over the window of x^p)^(1/p)``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """3-d power-average pooling: ``(sum over the window of x^p)^(1/p)``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    """torch's composition: max pooling of ``|x|`` at p = +-inf, else ``avg_pool(x^p) * prod(k)`` to the 1/p
+    (negative window sums clamped to zero, where the gradient is zero too)."""
+    name = f"max_pool{nd}d"
+    if norm_type == float("inf"):
+        return _pool.max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode, False, nd, name)
+    if norm_type == -float("inf"):
+        return -_pool.max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode, False, nd, name)
+    out = _pool.avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode, True, None, nd, f"avg_pool{nd}d")
+    return (out.sign() * relu(out.abs())).mul(math.prod(_pool._tuple(kernel_size, nd))).pow(1.0 / norm_type)
 
 
 # ---- distances and attention ------------------------------------------------------------------------
@@ -175,6 +224,19 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """p-norm of ``x1 - x2 + eps`` over the last dim."""
     return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+def pdist(input, p=2):
+    """p-norm distances between all pairs of rows of (N, M) ``input``: the upper triangle of cdist, as (N(N-1)/2,)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    i, j = _ops.PUBLIC["triu_indices"](n, n, 1, device=input.device)
+    return (input[i] - input[j]).norm(p, 1)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -224,24 +286,121 @@ def _c_name(t):
     return _C_NAMES.get(t.dtype.name, t.dtype.name)
 
 
+# ---- RMS norm, Gumbel-softmax, feature alpha dropout --------------------------------------------
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input / sqrt(mean(input^2) + eps) * weight`` over the trailing ``normalized_shape`` dims
+    (half precisions computed in float32; ``eps=None`` means that compute dtype's machine epsilon)."""
+    if isinstance(normalized_shape, int):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    ns = tuple(normalized_shape)
+    k = len(ns)
+    if k == 0:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(ns)}")
+    if input.ndim < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.ndim}")
+    if tuple(input.shape[input.ndim - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*{', '.join(map(str, ns))}"
+                           f"], but got input of size{list(input.shape)}")
+    import ember
+    x = input.float() if input.dtype in (ember.float16, ember.bfloat16) else input
+    if eps is None:
+        eps = ember.finfo(x.dtype).eps
+    r = (x.pow(2).mean(tuple(range(-k, 0)), keepdim=True) + eps).rsqrt()
+    out = (x * r).to(input.dtype)
+    return out if weight is None else out * weight
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Softmax of ``(logits + Gumbel noise) / tau``; with ``hard``, the one-hot argmax in the forward pass and
+    the soft sample's gradient (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -_ops.PUBLIC["empty_like"](logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _ops.PUBLIC["zeros_like"](logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels: every element of a dropped (N, C) channel becomes SELU's negative
+    saturation value, then the affine step keeps the mean and variance."""
+    from .._ops import nn_misc
+    nn_misc._check_p(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p == 1:
+        out = input * 0
+    else:
+        alpha = 1.7580993408473766
+        a = ((alpha * alpha * p + 1) * (1 - p)) ** -0.5
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+        out = nn_misc._affine_mask(input, nn_misc._bernoulli_mask(input, shape, 1 - p), a, alpha * a * p)
+    return nn_misc._inplace_result(input, out) if inplace else out
+
+
 # ---- unfold / fold ---------------------------------------------------------------------------------
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """Sliding local blocks of (N, C, H, W) as (N, C * kh * kw, L)."""
-    if input.ndim != 4:
-        raise NotImplementedError(f"Input Error: Only 4D input Tensors are supported (got {input.ndim}D)")
-    return _unfold(input, _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride))
+    """Sliding local blocks of (N, C, H, W) (or unbatched (C, H, W)) as (N, C * kh * kw, L)."""
+    if input.ndim not in (3, 4) or 0 in input.shape[input.ndim - 3:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    k, d, p, s = _im2col_geometry(kernel_size, dilation, padding, stride)
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    blocks = [(x.shape[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size ({x.shape[2]}, {x.shape[3]}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated shape of the "
+                           f"array of sliding blocks as ({blocks[0]}, {blocks[1]}), but its components must be at "
+                           "least one.")
+    out = _unfold(x, k, d, p, s)
+    return out.squeeze(0) if unbatched else out
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """Sum (N, C * kh * kw, L) blocks back into (N, C, *output_size); the adjoint of unfold."""
-    if input.ndim != 3:
-        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
-                                  f"(got {input.ndim}D)")
-    return _fold(input, _pair(output_size), _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride))
+    """Sum (N, C * kh * kw, L) blocks (or unbatched (C * kh * kw, L)) back into (N, C, *output_size);
+    the adjoint of unfold."""
+    if input.ndim not in (2, 3) or 0 in input.shape[input.ndim - 2:]:
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    size = _pair(output_size, "output_size")
+    k, d, p, s = _im2col_geometry(kernel_size, dilation, padding, stride)
+    unbatched = input.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    if x.shape[1] % (k[0] * k[1]):
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={x.shape[1]} and kernel_size=({k[0]}, {k[1]}).")
+    out = _fold(x, size, k, d, p, s)
+    return out.squeeze(0) if unbatched else out
 
 
-def _pair(v):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+def _im2col_geometry(kernel_size, dilation, padding, stride):
+    """``(kernel_size, dilation, padding, stride)`` as pairs, checked as torch's im2col/col2im check them."""
+    k, d = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
+    p, s = _pair(padding, "padding"), _pair(stride, "stride")
+    for (a, b), what, name in ((k, "kernel size", "kernel"), (s, "stride", "stride"), (d, "dilation", "dilation")):
+        if a <= 0 or b <= 0:
+            raise RuntimeError(f"{what} should be greater than zero, but got {name}_height: {a} {name}_width: {b}")
+    if p[0] < 0 or p[1] < 0:
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
+    return k, d, p, s
+
+
+def _pair(v, name):
+    if not isinstance(v, (list, tuple)):
+        return (v, v)
+    if len(v) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(v)}")
+    return tuple(v)
 
 
 @_ops._registry.defop("im2col", node_name="Im2ColBackward0")
@@ -368,6 +527,25 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
         import ember
         d_neg = ember.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _apply_reduction((d_pos - d_neg + margin).clamp_min(0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` for any ``distance_function`` (default: pairwise_distance)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and negative "
+                           f"{negative.ndim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = _ops.PUBLIC["minimum"](d_neg, distance(positive, negative))
+    return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):

@@ -21,16 +21,9 @@ class Adam(Optimizer):
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-            group.setdefault("decoupled_weight_decay", False)
+    # options older pickles may lack, filled in by Optimizer.__setstate__
+    _group_setstate_defaults = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                                "differentiable": False, "fused": None, "decoupled_weight_decay": False}
 
     def step(self, closure=None):
         """Perform one optimization step (``closure`` re-evaluates the loss)."""

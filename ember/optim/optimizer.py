@@ -78,6 +78,7 @@ class Optimizer:
 
     _in_step = False
     _opt_called = False
+    _group_setstate_defaults: dict[str, Any] = {}     # per-class group options that older pickles may lack
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -116,6 +117,9 @@ class Optimizer:
                      "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_setstate_defaults.items():
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("

@@ -22,3 +22,8 @@ from .transformer import Transformer, TransformerDecoder, TransformerDecoderLaye
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from .activation import RReLU  # noqa: F401
 from .loss import CTCLoss  # noqa: F401
+from .fold import Fold, Unfold  # noqa: F401
+from .lp_pooling import LPPool1d, LPPool2d, LPPool3d  # noqa: F401
+from .margin_loss import MultiMarginLoss, MultiLabelMarginLoss, TripletMarginWithDistanceLoss  # noqa: F401
+from .normalization import RMSNorm  # noqa: F401
+from .dropout import FeatureAlphaDropout  # noqa: F401
