@@ -42,6 +42,9 @@ CASES = [
     ("ASGD", dict()),
     ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=3, weight_decay=0.1)),
     ("ASGD", dict(lr=0.1, t0=0, maximize=True)),
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=2.0, weight_decay=0.1)),
+    ("Adafactor", dict(lr=0.1, maximize=True)),
 ]
 
 
@@ -249,6 +252,10 @@ def test_step_hooks_and_scheduler_flag():
     (lambda: eoptim.Adadelta([enn.Parameter(ember.ones(1))], rho=1.5), ValueError, "Invalid rho value: 1.5"),
     (lambda: eoptim.SGD(enn.Parameter(ember.ones(1)), lr=0.1), TypeError,
      "params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor"),
+    (lambda: eoptim.Adafactor([enn.Parameter(ember.ones(1))], beta2_decay=0.5), ValueError,
+     "beta2_decay should be <= 0 but is: 0.5"),
+    (lambda: eoptim.Adafactor([enn.Parameter(ember.ones(1))], d=0.5), ValueError,
+     "Clipping threshold d should be >= 1 but is: 0.5"),
     (lambda: eoptim.SGD([1.0], lr=0.1), TypeError, "optimizer can only optimize Tensors, but one of the params is float"),
 ])
 def test_bad_arguments_match_torch(make_bad, exc, msg):

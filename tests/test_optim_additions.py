@@ -266,3 +266,54 @@ def test_swa_training_loop_matches_torch():
     tswa.update_bn([torch.tensor(x) for x, _ in data], tavg)
     eswa.update_bn([ember.tensor(x) for x, _ in data], eavg)
     _assert_same_state(eavg.state_dict(), tavg.state_dict(), 1e-5)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(lr=0.02, nesterov=False, weight_decay=0.0, momentum=0.9),
+                                dict(adjust_lr_fn="match_rms_adamw", ns_steps=3, lr=0.01)])
+def test_muon_matches_torch(kw):
+    """torch runs the Newton–Schulz iteration in bfloat16: ember rounds to bfloat16 after every product, so
+    results agree bit for bit except for a rare rounding tie (one bfloat16 ulp of one update, scaled by lr)."""
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (6, 2), (16, 8)]]
+    tp = [torch.nn.Parameter(torch.tensor(a)) for a in init]
+    ep = [enn.Parameter(ember.tensor(a)) for a in init]
+    topt, eopt = torch.optim.Muon(tp, **kw), eoptim.Muon(ep, **kw)
+    for _ in range(10):
+        for p, q in zip(tp, ep):
+            g = rng.standard_normal(tuple(p.shape)).astype(np.float32)
+            p.grad, q.grad = torch.tensor(g), ember.tensor(g)
+        topt.step()
+        eopt.step()
+    lr = kw.get("lr", 1e-3)
+    _assert_params(tp, ep, tol=10 * lr * 2.0 ** -8)
+    assert repr(eopt) == repr(topt)
+    assert eopt.state_dict()["param_groups"] == topt.state_dict()["param_groups"]
+    for p, q in zip(tp, ep):
+        np.testing.assert_allclose(eopt.state[q]["momentum_buffer"].numpy(), topt.state[p]["momentum_buffer"].numpy(),
+                                   rtol=1e-6, atol=1e-6)
+
+
+def test_muon_newton_schulz_is_torchs_bfloat16_iteration():
+    """The orthogonalisation equals torch's bfloat16 kernels but for rare rounding ties."""
+    from ember.optim.muon import _zeropower_via_newtonschulz
+    from torch.optim._muon import _zeropower_via_newtonschulz as torch_ns
+    rng = np.random.default_rng(1)
+    for shape in [(4, 6), (8, 3), (16, 16), (64, 32)]:
+        g = rng.standard_normal(shape).astype(np.float32)
+        e = _zeropower_via_newtonschulz(np, g, (3.4445, -4.7750, 2.0315), 5, 1e-7)
+        t = torch_ns(torch.tensor(g), (3.4445, -4.7750, 2.0315), 5, 1e-7).float().numpy()
+        differ = e != t
+        assert differ.mean() < 0.01                      # rounding ties only, the rest bit for bit
+        np.testing.assert_allclose(e, t, rtol=2.0 ** -7, atol=0)    # and those by one bfloat16 ulp
+
+
+@pytest.mark.parametrize("make_bad", [
+    lambda o, P: o.Muon([P(3)]), lambda o, P: o.Muon([P(2, 2)], momentum=-1.0),
+    lambda o, P: o.Muon([P(2, 2)], adjust_lr_fn="bad"), lambda o, P: o.Muon([P(2, 2)], weight_decay=-0.1),
+])
+def test_muon_bad_arguments_match_torch(make_bad):
+    with pytest.raises(ValueError) as te:
+        make_bad(torch.optim, lambda *s: torch.nn.Parameter(torch.ones(*s)))
+    with pytest.raises(ValueError) as ee:
+        make_bad(eoptim, lambda *s: enn.Parameter(ember.ones(*s)))
+    assert str(ee.value) == str(te.value)
