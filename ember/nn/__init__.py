@@ -13,3 +13,7 @@ from .modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GR
 from .modules import CTCLoss, EmbeddingBag, RReLU  # noqa: F401
 from .modules import Fold, Unfold, LPPool1d, LPPool2d, LPPool3d, MultiMarginLoss, MultiLabelMarginLoss  # noqa: F401
 from .modules import TripletMarginWithDistanceLoss, RMSNorm, FeatureAlphaDropout  # noqa: F401
+from .modules import (LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,  # noqa: F401
+                      LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
+                      LazyInstanceNorm2d, LazyInstanceNorm3d)
+from .parameter import UninitializedParameter, UninitializedBuffer  # noqa: F401

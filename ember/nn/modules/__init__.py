@@ -27,3 +27,6 @@ from .lp_pooling import LPPool1d, LPPool2d, LPPool3d  # noqa: F401
 from .margin_loss import MultiMarginLoss, MultiLabelMarginLoss, TripletMarginWithDistanceLoss  # noqa: F401
 from .normalization import RMSNorm  # noqa: F401
 from .dropout import FeatureAlphaDropout  # noqa: F401
+from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,  # noqa: F401
+                   LazyConvTranspose2d, LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
+                   LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d)

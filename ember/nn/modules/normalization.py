@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from ... import _ops
 from .. import functional as F
@@ -100,6 +101,14 @@ class _InstanceNorm(_NormBase):
         if input.ndim not in (nd + 1, nd + 2):
             raise ValueError(f"expected {nd + 1}D or {nd + 2}D input (got {input.ndim}D input)")
         unbatched = input.ndim == nd + 1
+        feature_dim = input.ndim - nd - 1
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          stacklevel=2)
         if unbatched:
             input = input.reshape((1,) + tuple(input.shape))
         out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
