@@ -29,8 +29,10 @@ class _AliasModule(types.ModuleType):
     def __init__(self, alias, target):
         super().__init__(alias)
         object.__setattr__(self, "_ember_target", target)
+        # submodules are left to __getattr__, which gives their torch-named aliases
         self.__dict__.update({k: v for k, v in vars(target).items()
-                              if k not in ("__name__", "__loader__", "__spec__")})
+                              if k not in ("__name__", "__loader__", "__spec__")
+                              and not isinstance(v, types.ModuleType)})
 
     def __getattr__(self, name):
         target = object.__getattribute__(self, "_ember_target")

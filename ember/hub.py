@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 import urllib.request
+import zipfile
 from urllib.parse import urlparse
 
 from .serialization import load as _load
@@ -102,10 +103,23 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
     filename = file_name or os.path.basename(urlparse(url).path)
     cached = os.path.join(model_dir, filename)
     if not os.path.exists(cached):
-        sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
+        sys.stdout.write(f'Downloading: "{url}" to {cached}\n')
         h = HASH_REGEX.search(filename) if check_hash else None
         download_url_to_file(url, cached, h.group(1) if h else None, progress=progress)
+    member = _single_file_zip(cached)
+    if member is not None:      # pre-1.6 hub checkpoints: a zip holding the legacy-format file
+        with zipfile.ZipFile(cached) as zf:
+            cached = zf.extract(member, model_dir)
     return _load(cached, map_location=map_location, weights_only=weights_only)
+
+
+def _single_file_zip(path):
+    """The one member of a zip that holds a single file (else None; checkpoints hold several)."""
+    if not zipfile.is_zipfile(path):
+        return None
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    return infos[0] if len(infos) == 1 and not infos[0].is_dir() else None
 
 
 def _load_hubconf(repo_dir):

@@ -1,4 +1,5 @@
 """``python -m ember run``: unmodified PyTorch scripts run on ember, only when asked."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -55,3 +56,50 @@ def test_alias_is_opt_in_and_reversible():
         compat.unalias_torch()
     import torch
     assert torch is real_torch and torch.tensor is not ember.tensor
+
+
+LIKE_PYTHON = textwrap.dedent('''
+    import os
+    import sys
+    import helper                      # beside the script, not in the working directory
+    import torch
+    import torch.nn as nn
+    assert torch.nn is nn and nn.__name__ == "torch.nn"
+    for expr in ["torch.nn.NotALayer", "torch.utils.not_a_module.X", "torch.optim.NotAnOptimizer"]:
+        try:
+            eval(expr)
+        except AttributeError as e:
+            print(e)
+    print(__name__, os.path.isabs(__file__), sys.argv, helper.VALUE)
+    if sys.argv[1] == "raise":
+        helper.fail()
+    sys.exit(int(sys.argv[1]))
+''')
+
+
+def test_run_behaves_like_python(tmp_path):
+    """sys.argv, sys.path[0], __file__, exit codes and tracebacks as with ``python script.py``."""
+    d = tmp_path / "proj"
+    d.mkdir()
+    (d / "script.py").write_text(LIKE_PYTHON)
+    (d / "helper.py").write_text("VALUE = 7\n\n\ndef fail():\n    raise ValueError('from the script')\n")
+    script = os.path.join("proj", "script.py")
+
+    def run_both(*args):
+        ours = subprocess.run([sys.executable, "-m", "ember", "run", script, *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+        real = subprocess.run([sys.executable, script, *args], cwd=tmp_path, capture_output=True, text=True,
+                              check=False)
+        return ours, real
+    ours, real = run_both("3", "--x")
+    assert ours.returncode == real.returncode == 3
+    assert f"__main__ True ['{script}', '3', '--x'] 7" in ours.stdout
+    for name in ["torch.nn.NotALayer", "torch.utils.not_a_module", "torch.optim.NotAnOptimizer"]:
+        assert f"ember does not implement {name} yet" in ours.stdout
+    ours, real = run_both("raise")
+    assert ours.returncode == real.returncode == 1
+    assert ours.stderr == real.stderr        # the traceback starts in the script: no runpy/ember frames
+    assert ours.stderr.startswith("Traceback") and "ValueError: from the script" in ours.stderr
+    missing = subprocess.run([sys.executable, "-m", "ember", "run", "nope.py"], cwd=tmp_path, capture_output=True,
+                             text=True, check=False)
+    assert missing.returncode == 2 and "can't open file" in missing.stderr and "nope.py" in missing.stderr

@@ -103,6 +103,21 @@ def test_containers_and_python_values(tmp_path):
     assert t._metadata == obj._metadata
 
 
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_python_values_torch_allows(tmp_path, protocol):
+    """Sets, complex numbers, bytes, Counters and layouts: protocol-2 files name them as Python 2
+    globals (``__builtin__.set``); weights-only loads accept them in both directions."""
+    def values(lib):
+        return {"set": {1, 2}, "complex": 1 + 2j, "bytes": b"ab", "layout": lib.strided,
+                "counter": collections.Counter("aab"), "big": 2 ** 70}
+    torch.save(values(torch), tmp_path / "t.pt", pickle_protocol=protocol)
+    assert ember.load(tmp_path / "t.pt") == values(ember)
+    ember.save(values(ember), tmp_path / "e.pt", pickle_protocol=protocol)
+    if protocol == 2:     # torch's weights-only unpickler refuses bytes in protocol 3 files, even its own
+        assert torch.load(tmp_path / "e.pt", weights_only=True) == values(torch)
+    assert ember.load(tmp_path / "e.pt") == values(ember)
+
+
 def test_shared_storage_and_views_both_ways(tmp_path):
     base = ember.tensor(np.arange(12, dtype=np.float32))
     ember.save({"base": base, "view": base.reshape(3, 4), "same": base}, tmp_path / "s.pt")
@@ -118,6 +133,26 @@ def test_shared_storage_and_views_both_ways(tmp_path):
     assert f["b"].storage_offset() == 2
     f["a"].add_(1)
     np.testing.assert_array_equal(f["b"].numpy(), (np.arange(2, 8) + 1).reshape(2, 3))
+
+
+def test_expanded_and_reloaded_tensors_keep_their_storage(tmp_path):
+    """Expanded tensors save their small storage with stride 0; a torch file loaded and saved again
+    keeps one storage for its views (as torch does), instead of a copy per tensor."""
+    e = ember.tensor([1.0, 2.0, 3.0]).reshape(3, 1).expand(3, 4)
+    ember.save({"e": e}, tmp_path / "e.pt")
+    t = torch.load(tmp_path / "e.pt", weights_only=True)["e"]
+    te = torch.tensor([1.0, 2.0, 3.0]).reshape(3, 1).expand(3, 4)
+    assert t.stride() == te.stride() == (1, 0) and t.untyped_storage().nbytes() == 12
+    assert torch.equal(t, te)
+    x = torch.arange(10.0)
+    torch.save({"a": x, "b": x[2:8].view(2, 3), "c": x.view(2, 5).t()}, tmp_path / "t.pt")
+    ember.save(ember.load(tmp_path / "t.pt"), tmp_path / "again.pt")
+    with zipfile.ZipFile(tmp_path / "again.pt") as zf:
+        assert [n for n in zf.namelist() if "/data/" in n] == ["again/data/0"]
+    d = torch.load(tmp_path / "again.pt", weights_only=True)
+    assert d["b"].storage_offset() == 2 and d["c"].stride() == (1, 5)
+    d["a"].mul_(-1)
+    assert d["b"].tolist() == [[-2.0, -3.0, -4.0], [-5.0, -6.0, -7.0]] and d["c"][4, 1].item() == -9.0
 
 
 def test_requires_grad_roundtrip(tmp_path):
@@ -194,6 +229,19 @@ def test_map_location_forms(tmp_path, standin_cuda):
     assert t["x"].tolist() == [1.0, 1.0]
 
 
+def test_map_location_callable_moves_storages(tmp_path, standin_cuda):
+    """The usual callables: ``storage.cpu()``, ``storage.cuda(0)``, ``storage.cuda()``, ``storage.to(d)``."""
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "w.pt")
+    for fn, dev in [(lambda s, loc: s.cpu(), "cpu"), (lambda s, loc: s.cuda(0), "cuda:0"),
+                    (lambda s, loc: s.cuda(), "cuda:0"), (lambda s, loc: s.to("cuda:0").cpu(), "cpu")]:
+        w = ember.load(tmp_path / "w.pt", map_location=fn)["w"]
+        assert w.device == ember.device(dev) and w.tolist() == [0.0, 1.0, 2.0]
+    assert torch.load(tmp_path / "w.pt", map_location=lambda s, loc: s.cpu())["w"].tolist() == [0.0, 1.0, 2.0]
+    ember._backend.use_standin_cuda(False)
+    with pytest.raises(RuntimeError, match="ember.cuda.is_available"):
+        ember.load(tmp_path / "w.pt", map_location=lambda s, loc: s.cuda(0))
+
+
 def test_cuda_checkpoint_without_cuda_needs_map_location(tmp_path, standin_cuda):
     ember.save({"x": ember.ones(2).cuda()}, tmp_path / "c.pt")
     ember._backend.use_standin_cuda(False)
@@ -227,24 +275,80 @@ def test_legacy_format_from_torch(tmp_path):
     assert d["l"][0].dtype == ember.int64
 
 
-class _Evil:
-    def __reduce__(self):
-        return (os.system, ("echo pwned > " + _Evil.marker,))
+def call_global(target, marker):
+    """Pickle opcodes that call ``target("touch marker")``, e.g. target ``os.system``."""
+    mod, name = target.rsplit(".", 1)
+    return f"c{mod}\n{name}\n".encode() + pickle.dumps(("touch " + str(marker),), protocol=2)[2:-1] + b"R"
 
 
-@pytest.mark.parametrize("target", ["os.system", "builtins.eval", "builtins.exec", "subprocess.call"])
+@pytest.mark.parametrize("target", ["os.system", "posix.system", "builtins.eval", "builtins.exec",
+                                    "subprocess.call", "subprocess.Popen"])
 def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path, target):
     marker = tmp_path / "pwned"
-    mod, name = target.rsplit(".", 1)
-    payload = (b"\x80\x02c" + mod.encode() + b"\n" + name.encode() + b"\n" +
-               pickle.dumps(("touch " + str(marker),), protocol=2)[2:-1] + b"R.")
-    p = tmp_path / "evil.pt"
-    with zipfile.ZipFile(p, "w") as zf:
-        zf.writestr("archive/data.pkl", payload)
-        zf.writestr("archive/version", "3\n")
+    p = checkpoint_of(tmp_path / "evil.pt", b"\x80\x02" + call_global(target, marker) + b".")
     with pytest.raises(pickle.UnpicklingError, match=target.replace(".", r"\.")):
         ember.load(p)
     assert not marker.exists()
+
+
+def checkpoint_of(path, obj_pickle, legacy=False):
+    """A checkpoint whose object pickle is ``obj_pickle``: a zip as torch writes, or the legacy format."""
+    if legacy:
+        with open(path, "wb") as f:
+            for header in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001}):
+                pickle.dump(header, f, protocol=2)
+            f.write(obj_pickle)
+            pickle.dump([], f, protocol=2)     # no storages
+    else:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("archive/data.pkl", obj_pickle)
+            zf.writestr("archive/version", "3\n")
+    return path
+
+
+@pytest.mark.parametrize("where", ["dict value", "dict key", "list in tuple", "BUILD state", "persistent id",
+                                   "STACK_GLOBAL", "INST", "NEWOBJ"])
+@pytest.mark.parametrize("legacy", [False, True])
+def test_refused_global_anywhere_in_the_pickle(tmp_path, where, legacy):
+    marker = tmp_path / "pwned"
+    call = call_global("os.system", marker)
+    body = {
+        "dict value": b"}X\x01\x00\x00\x00a" + call + b"s",
+        "dict key": b"}" + call + b"K\x01s",
+        "list in tuple": b"K\x01]" + call + b"a\x86",
+        "BUILD state": b"ccollections\nOrderedDict\n)R}X\x01\x00\x00\x00a" + call + b"sb",
+        "persistent id": b"(X\x07\x00\x00\x00storage" + call + b"X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQ",
+        "STACK_GLOBAL": b"\x8c\x02os\x8c\x06system\x93" + pickle.dumps(("touch " + str(marker),), 4)[2:-1] + b"R",
+        "INST": b"(" + pickle.dumps("touch " + str(marker), 2)[2:-1] + b"ios\nsystem\n",
+        "NEWOBJ": b"cos\nsystem\n)\x81",
+    }[where]
+    p = checkpoint_of(tmp_path / "evil.pt", b"\x80\x02" + body + b".", legacy)
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL os\.system was not an allowed global") as info:
+        ember.load(p)
+    assert os.fspath(p) in str(info.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("target, state", [
+    ("torch\nfloat32\n", b"N}X\x08\x00\x00\x00itemsizeK\x01s\x86"),                 # a dtype's slots
+    ("torch\nSize\n", b"N}X\x08\x00\x00\x00__repr__cbuiltins\nset\ns\x86"),         # a class
+    ("torch\nFloatStorage\n", b"}X\x05\x00\x00\x00dtypectorch\nfloat64\ns"),        # a storage type
+    ("torch._utils\n_rebuild_tensor_v2\n", b"N}X\x0c\x00\x00\x00__defaults__)s\x86"),  # a function
+])
+@pytest.mark.parametrize("legacy", [False, True])
+def test_build_cannot_alter_allowed_globals(tmp_path, target, state, legacy):
+    """BUILD (set an object's state) applies only to OrderedDicts and add_safe_globals classes, so a
+    weights-only file cannot rewrite ember's dtypes, torch.Size, storage types or rebuild functions."""
+    payload = b"\x80\x02c" + target.encode() + state + b"b."
+    p = checkpoint_of(tmp_path / "build.pt", payload, legacy)
+    with pytest.raises(pickle.UnpicklingError, match="BUILD .* allowed only on OrderedDicts") as info:
+        ember.load(p)
+    assert os.fspath(p) in str(info.value)
+    assert ember.float32.itemsize == 4 and repr(ember.Size([2])) == "torch.Size([2])"
+    ember.save({"x": ember.ones(2)}, tmp_path / "ok.pt")
+    assert ember.load(tmp_path / "ok.pt")["x"].tolist() == [1.0, 1.0]      # storage types unharmed
+    with pytest.raises(pickle.UnpicklingError, match="Can only build"):
+        torch.load(checkpoint_of(tmp_path / "t.pt", payload), weights_only=True)
 
 
 def test_weights_only_false_and_safe_globals(tmp_path):
@@ -355,6 +459,32 @@ def test_not_a_checkpoint(tmp_path):
         ember.load(tmp_path / "missing.pt")
 
 
+def _zip_field(path, record, field):
+    """Where ``field`` ("flags", "method", "version") of ``record``'s central directory entry is."""
+    raw = path.read_bytes()
+    name = record.encode()
+    at = raw.index(b"PK\x01\x02")
+    while raw[at + 46:at + 46 + len(name)] != name:
+        at = raw.index(b"PK\x01\x02", at + 4)
+    return at + {"version": 6, "flags": 8, "method": 10}[field]
+
+
+@pytest.mark.parametrize("edit", ["encrypted", "method", "version", "directory offset"])
+def test_corrupted_zip_structure(tmp_path, good, edit):
+    """Damage zipfile itself trips on (flags, methods, versions, offsets): still a CheckpointError."""
+    raw = bytearray(good.read_bytes())
+    if edit == "encrypted":
+        raw[_zip_field(good, "good/data.pkl", "flags")] |= 0x1
+    elif edit == "method":
+        raw[_zip_field(good, "good/data/0", "method")] = 99
+    elif edit == "version":
+        raw[_zip_field(good, "good/data.pkl", "version")] = 0xFF
+    else:
+        raw[-6] ^= 0xFF         # the end record's central-directory offset
+    (tmp_path / "bad.pt").write_bytes(bytes(raw))
+    expect_error(tmp_path / "bad.pt", "corrupted")
+
+
 def test_zip_missing_records(tmp_path, good):
     rewrite(good, tmp_path / "nopkl.pt", lambda n, d: None if n.endswith("data.pkl") else d)
     expect_error(tmp_path / "nopkl.pt", "without a data.pkl record")
@@ -422,6 +552,18 @@ def test_legacy_format_errors(tmp_path):
         ember.load(tmp_path / "old.pt", mmap=True)
 
 
+def test_legacy_corrupted_sizes_and_devices(tmp_path):
+    torch.save({"x": torch.arange(6.0)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    raw = (tmp_path / "old.pt").read_bytes()
+    at = len(raw) - 6 * 4 - 8                       # the storage's element count precedes its bytes
+    assert int.from_bytes(raw[at:at + 8], "little") == 6
+    (tmp_path / "huge.pt").write_bytes(raw[:at] + (1 << 50).to_bytes(8, "little") + raw[at + 8:])
+    expect_error(tmp_path / "huge.pt", r"storage \d+ has 1125899906842624 elements of 4 bytes, 24 bytes are left")
+    (tmp_path / "dev.pt").write_bytes(raw.replace(b"X\x03\x00\x00\x00cpu", b"X\x03\x00\x00\x00xyz"))
+    expect_error(tmp_path / "dev.pt", "tagged with the unknown device 'xyz'.*map_location='cpu'")
+    assert ember.load(tmp_path / "dev.pt", map_location="cpu")["x"].tolist() == [0, 1, 2, 3, 4, 5]
+
+
 def test_refused_global_names_the_file(tmp_path):
     write_checkpoint(tmp_path / "evil.pt", _Call(os.getcwd), {})
     expect_error(tmp_path / "evil.pt", "Unsupported global: GLOBAL posix.getcwd", pickle.UnpicklingError)
@@ -439,6 +581,22 @@ def test_safetensors_roundtrip_and_format(tmp_path):
     n = int.from_bytes(raw[:8], "little")
     with pytest.raises(ValueError, match="needs"):
         st.load(raw[: 8 + n + 10])
+
+
+def test_safetensors_complex_and_bad_arguments(tmp_path):
+    import safetensors.torch as safetensors_torch
+    c = ember.tensor(sample("complex64", (2, 3)))
+    st.save_file({"c": c}, tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(safetensors_torch.load_file(tmp_path / "c.safetensors")["c"].numpy(), c.numpy())
+    safetensors_torch.save_file({"c": tt("complex64")}, tmp_path / "tc.safetensors")
+    np.testing.assert_array_equal(st.load_file(tmp_path / "tc.safetensors")["c"].numpy(), sample("complex64"))
+    with pytest.raises(ValueError, match="no code for torch.complex128 .tensor 'c'"):
+        st.save_file({"c": et("complex128")}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="names must be str, got int 1"):
+        st.save_file({1: et("float32")}, tmp_path / "x.safetensors")
+    with pytest.raises(ValueError, match="Expected a dict"):
+        st.save_file([et("float32")], tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
 
 
 def test_safetensors_bad_headers(tmp_path):
@@ -505,6 +663,33 @@ def test_hub_load_state_dict_from_url(tmp_path, http_dir):
     import urllib.error
     with pytest.raises(urllib.error.HTTPError):
         ember.hub.download_url_to_file(f"{url}/nope.pt", str(tmp_path / "n.pt"), progress=False)
+
+
+def test_hub_download_progress_and_errors(tmp_path, http_dir, capfd):
+    import urllib.error
+    root, url = http_dir
+    (root / "w.bin").write_bytes(os.urandom(300_000))
+    ember.hub.download_url_to_file(f"{url}/w.bin", str(tmp_path / "d" / "w.bin"), progress=True)
+    assert (tmp_path / "d" / "w.bin").read_bytes() == (root / "w.bin").read_bytes()
+    assert "100%" in capfd.readouterr().err
+    ember.hub.download_url_to_file(f"{url}/w.bin", str(tmp_path / "q.bin"), progress=False)
+    assert capfd.readouterr().err == ""
+    with pytest.raises(urllib.error.HTTPError) as info:
+        ember.hub.load_state_dict_from_url(f"{url}/missing-abcd.pt", model_dir=str(tmp_path / "c"), progress=False)
+    assert info.value.code == 404
+    assert os.listdir(tmp_path / "c") == []          # no partial file left in the cache
+
+
+def test_hub_legacy_zipped_checkpoint(tmp_path, http_dir, capsys):
+    """Pre-1.6 hub files: a zip holding one legacy-format checkpoint, extracted into the cache."""
+    root, url = http_dir
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "old.pth", _use_new_zipfile_serialization=False)
+    with zipfile.ZipFile(root / "old.zip", "w") as zf:
+        zf.write(tmp_path / "old.pth", "old.pth")
+    cache = tmp_path / "cache"
+    sd = ember.hub.load_state_dict_from_url(f"{url}/old.zip", model_dir=str(cache), progress=False)
+    assert sd["w"].tolist() == [0.0, 1.0, 2.0] and sorted(os.listdir(cache)) == ["old.pth", "old.zip"]
+    assert f'Downloading: "{url}/old.zip"' in capsys.readouterr().out      # on stdout, as torch.hub
 
 
 def test_hub_local_hubconf(tmp_path):

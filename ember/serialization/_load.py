@@ -8,16 +8,19 @@ inconsistent, or holding dtypes ember lacks) raises ``CheckpointError`` naming t
 """
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import os
 import pickle
 import struct
+import types
 import zipfile
 
 import numpy as np
 
 from .. import _backend
+from .._ops.conversion import strided
 from .._tensor import Size, make
 from ._format import (DTYPE_NAMES, LEGACY_PROTOCOL, MAGIC_NUMBER, STORAGE_TYPES, TORCH_ONLY_DTYPES,
                       StorageType, checksum_pieces, combine, split)
@@ -64,6 +67,16 @@ class _Storage:
 
     def __init__(self, array, device):
         self.array, self.device = array, device
+
+    # what ``map_location`` callables call, e.g. ``lambda storage, loc: storage.cuda(0)``
+    def to(self, device, non_blocking=False):
+        return _Storage(self.array, _target_device("cpu", device))
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else _backend.Device(device))
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
@@ -142,10 +155,17 @@ def _allowed_globals():
         "builtins.complex": complex, "builtins.bytearray": bytearray,
         "_codecs.encode": _codecs_encode,
         "torch.storage.UntypedStorage": STORAGE_TYPES["ByteStorage"],
+        "torch.serialization._get_layout": _get_layout,
     }
     g.update({f"torch.{n}": st for n, st in STORAGE_TYPES.items()})
     g.update(torch_dtypes)
     return g
+
+
+def _get_layout(name):
+    if name != "torch.strided":
+        raise CheckpointError(f"tensors with layout {name} are not supported by ember")
+    return strided
 
 
 def _codecs_encode(obj, encoding="latin1"):
@@ -154,16 +174,43 @@ def _codecs_encode(obj, encoding="latin1"):
 
 
 _ALLOWED = _allowed_globals()
-_BLOCKED_MODULES = ("os", "posix", "nt", "sys", "subprocess", "builtins.eval", "builtins.exec")
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):
+    """torch's unpickling rules: only allowed globals (when ``weights_only``); BUILD (setting an
+    object's state) only on OrderedDicts and instances of ``add_safe_globals`` classes, so a
+    file cannot alter the allowed globals themselves (``torch.Size``, dtypes, storage types).
+    The pure-Python unpickler, as torch's weights-only one, since BUILD cannot be hooked in C."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def __init__(self, file, weights_only, load_storage, **kw):
         super().__init__(file, **kw)
         self.weights_only = weights_only
         self.load_storage = load_storage
 
+    def load_build(self):
+        inst, state = self.stack[-2], self.stack[-1]
+        if not self.weights_only:
+            return pickle._Unpickler.load_build(self)
+        if type(inst) is collections.OrderedDict and type(state) is dict:
+            self.stack.pop()
+            inst.__dict__.update(state)
+        elif type(inst) in {g for g in _SAFE_GLOBALS.values() if isinstance(g, type)}:
+            pickle._Unpickler.load_build(self)
+        else:
+            what = _qualname(inst) if isinstance(inst, (type, types.FunctionType, types.BuiltinFunctionType)) \
+                else f"an instance of {_qualname(type(inst))}"
+            raise _GlobalError(f"Weights only load failed: BUILD (setting an object's state) is allowed "
+                               f"only on OrderedDicts and instances of classes allowed by "
+                               f"add_safe_globals, not on {what}")
+
+    dispatch[pickle.BUILD[0]] = load_build
+
     def find_class(self, module, name):
+        if self.proto < 3 and self.fix_imports:     # Python 2 names, as torch's protocol-2 files have
+            module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         full = f"{module}.{name}"
         if full in _ALLOWED:
             return _ALLOWED[full]
@@ -193,6 +240,10 @@ class _Unpickler(pickle.Unpickler):
         return self.load_storage(pid)
 
 
+def _qualname(obj):
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', obj)}"
+
+
 def _resolve_torch_name(module, name):
     """Map ``torch.x.y`` to ``ember.x.y`` for full (non weights-only) loads."""
     import importlib
@@ -205,13 +256,22 @@ def _resolve_torch_name(module, name):
 
 
 # ---- map_location --------------------------------------------------------------------------------
+def _saved_device(location):
+    """The device a storage was tagged with in the file."""
+    try:
+        return _backend.Device(location)
+    except RuntimeError:
+        raise CheckpointError(f"a storage is tagged with the unknown device {location!r}; "
+                              "load it with map_location='cpu'") from None
+
+
 def _target_device(location: str, map_location):
     if map_location is None:
-        dev = _backend.Device(location)
+        dev = _saved_device(location)
     elif callable(map_location) and not isinstance(map_location, (str, _backend.Device)):
         return map_location  # applied to each storage later
     elif isinstance(map_location, dict):
-        dev = _backend.Device(map_location.get(location, location))
+        dev = _backend.Device(map_location[location]) if location in map_location else _saved_device(location)
     else:
         dev = _backend.Device(map_location)
     if dev.type == "cuda" and not _backend.cuda_available():
@@ -240,6 +300,9 @@ def _name_of(f):
 
 def _load_zip(zf: zipfile.ZipFile, map_location, weights_only, mmap_file):
     names = zf.namelist()
+    encrypted = [i.filename for i in zf.infolist() if i.flag_bits & 0x1]
+    if encrypted:
+        raise CheckpointError(f"corrupted checkpoint (record {encrypted[0]!r} is marked encrypted)")
     pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
     if not pkl:
         raise CheckpointError("not an ember/PyTorch checkpoint (a zip file without a data.pkl record)")
@@ -346,9 +409,12 @@ def _load_legacy(f, map_location, weights_only):
     def record(pid):
         stypes[pid[2]] = pid[1]
 
-    _Skimmer(f, record).load()
+    _Skimmer(f, weights_only, record).load()
     keys = unpickler(no_storage).load()
     storages = {}
+    here = f.tell()
+    end = f.seek(0, io.SEEK_END)
+    f.seek(here)
     for key in keys:
         head = f.read(8)
         if len(head) != 8:
@@ -357,8 +423,9 @@ def _load_legacy(f, map_location, weights_only):
         stype = stypes.get(key)
         if not isinstance(stype, StorageType):
             raise CheckpointError(f"unknown storage type for storage {key!r}")
-        if n < 0:
-            raise CheckpointError(f"corrupted legacy checkpoint (storage {key} has {n} elements)")
+        if n < 0 or n * stype.dtype.itemsize > end - f.tell():
+            raise CheckpointError(f"corrupted or truncated legacy checkpoint (storage {key} has {n} "
+                                  f"elements of {stype.dtype.itemsize} bytes, {end - f.tell()} bytes are left)")
         arr = np.empty(n, stype.dtype.np)
         if f.readinto(memoryview(arr.view(np.uint8))) != arr.nbytes:
             raise CheckpointError(f"truncated legacy checkpoint (storage {key})")
@@ -379,21 +446,31 @@ def _load_legacy(f, map_location, weights_only):
     return result
 
 
-class _Skimmer(pickle.Unpickler):
-    """Reads past a pickle without building anything (globals become no-ops)."""
+class _Skimmer(_Unpickler):
+    """Reads past a pickle without building anything: globals become no-ops (once allowed, when
+    ``weights_only``), BUILD sets nothing, storages are reported to ``on_storage``."""
 
-    def __init__(self, f, on_storage=None):
-        super().__init__(f, encoding="utf-8")
-        self.on_storage = on_storage
+    dispatch = dict(_Unpickler.dispatch)
+
+    def __init__(self, f, weights_only, on_storage):
+        super().__init__(f, weights_only, on_storage, encoding="utf-8")
+
+    def load_build(self):
+        self.stack.pop()
+
+    dispatch[pickle.BUILD[0]] = load_build
 
     def find_class(self, module, name):
-        if f"{module}.{name}" in _ALLOWED and isinstance(_ALLOWED[f"{module}.{name}"], StorageType):
-            return _ALLOWED[f"{module}.{name}"]
+        g = _ALLOWED.get(f"{module}.{name}")
+        if isinstance(g, StorageType):
+            return g
+        if self.weights_only:
+            super().find_class(module, name)    # refuses what the real pass would refuse
         return _noop
 
     def persistent_load(self, pid):
-        if self.on_storage is not None and isinstance(pid, tuple) and pid and pid[0] == "storage":
-            self.on_storage(pid)
+        if isinstance(pid, tuple) and pid and pid[0] == "storage":
+            self.load_storage(pid)
         return None
 
 
@@ -436,7 +513,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=Fa
 
 
 _CORRUPTED = (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
-              UnicodeDecodeError, struct.error, zipfile.BadZipFile, pickle.UnpicklingError)
+              UnicodeDecodeError, struct.error, zipfile.BadZipFile, pickle.UnpicklingError,
+              NotImplementedError, OSError)   # zipfile: unknown versions/methods, seeks before the start
 
 
 def _load_file(fh, map_location, weights_only, mmap_path):
@@ -448,7 +526,7 @@ def _load_file(fh, map_location, weights_only, mmap_path):
     if head[:2] == b"PK":
         try:
             zf = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as e:
             raise CheckpointError(f"corrupted or truncated zip checkpoint ({e})") from None
         with zf:
             try:
@@ -464,6 +542,9 @@ def _load_file(fh, map_location, weights_only, mmap_path):
             return _load_legacy(fh, map_location, weights_only)
         except _GlobalError:
             raise
+        except MemoryError:     # a corrupted length in a pickle read straight from the file
+            raise CheckpointError("corrupted legacy checkpoint (a length field exceeds available memory)") \
+                from None
         except _CORRUPTED as e:
             raise CheckpointError(f"corrupted legacy checkpoint ({type(e).__name__}: {e})") from e
     raise CheckpointError(f"not an ember/PyTorch checkpoint (unrecognised header {head!r})")

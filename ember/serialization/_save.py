@@ -18,6 +18,7 @@ import numpy as np
 
 from .._backend import Device
 from .._dtype import _FROM_NP, dtype as _dtype_cls
+from .._ops.conversion import layout
 from .._tensor import Size, Tensor
 from ._format import ALIGNMENT, STORAGE_NAMES, checksum_pieces, combine, split, start_writeback
 
@@ -47,11 +48,19 @@ class _StorageRef:
         self.key, self.dtype, self.numel, self.array, self.location = key, dtype, numel, array, location
 
 
-def _root(a: np.ndarray):
-    r = a
-    while isinstance(r.base, np.ndarray):
-        r = r.base
-    return r
+def _flat_root(arr: np.ndarray):
+    """``(root, flat)``: the array owning the memory ``arr`` views and that whole block, flat and
+    read as ``arr``'s dtype, when ``arr`` is a whole-element, forward-strided view of one dense
+    array (``flat`` is None otherwise)."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    it = arr.itemsize
+    if not (root.flags.c_contiguous or root.flags.f_contiguous) or root.nbytes % it \
+            or (_address(arr) - _address(root)) % it or any(s < 0 or s % it for s in arr.strides):
+        return root, None
+    flat = root.reshape(-1, order="A") if root.ndim != 1 else root
+    return root, flat if flat.dtype == arr.dtype else flat.view(np.uint8).view(arr.dtype)
 
 
 def _address(a) -> int:
@@ -63,32 +72,28 @@ class _Pickler(pickle._Pickler):
 
     def __init__(self, file, protocol):
         super().__init__(file, protocol)
-        self.storages: dict = {}     # id(root array) -> _StorageRef
+        self.storages: dict = {}     # (id(root array), dtype) -> _StorageRef
         self.order: list = []
 
     # storages -------------------------------------------------------------------------------
     def _storage_for(self, t: Tensor):
+        """``(storage, offset, stride)`` for ``t``: tensors viewing one block of memory share one
+        storage (its bytes read as ``t``'s dtype), so views, expanded tensors and tensors loaded
+        from one storage are saved as views; anything else is saved as a contiguous copy."""
         arr = t._data if t._device.type == "cpu" else t.numpy(force=True)
         location = "cpu" if t._device.type == "cpu" else str(t._device)
-        root = _root(arr)
         dt = _FROM_NP[arr.dtype]
-        if (root.dtype == arr.dtype and root.flags.c_contiguous and isinstance(root, np.ndarray)
-                and not _is_broadcast(arr)):
-            ref = self.storages.get(id(root))
-            if ref is None:
-                ref = _StorageRef(str(len(self.order)), dt, root.size, root, location)
-                self.storages[id(root)] = ref
-                self.order.append(ref)
-            offset = (_address(arr) - _address(root)) // arr.itemsize
-            stride = tuple(s // arr.itemsize for s in arr.strides)
-            return ref, offset, stride
-        own = np.ascontiguousarray(arr)
-        if own is arr:
-            own = arr.copy()
-        ref = _StorageRef(str(len(self.order)), dt, own.size, own, location)
-        self.storages[id(own)] = ref
-        self.order.append(ref)
-        return ref, 0, tuple(s // own.itemsize for s in own.strides)
+        root, flat = _flat_root(arr)
+        if flat is None:
+            root = flat = arr = np.ascontiguousarray(arr).reshape(arr.shape)
+        key = (id(root), arr.dtype)
+        ref = self.storages.get(key)
+        if ref is None:
+            ref = _StorageRef(str(len(self.order)), dt, flat.size, flat, location)
+            self.storages[key] = ref
+            self.order.append(ref)
+        it = arr.itemsize
+        return ref, (_address(arr) - _address(flat)) // it, tuple(s // it for s in arr.strides)
 
     def persistent_id(self, obj):
         if type(obj) is _StorageRef:
@@ -113,6 +118,8 @@ class _Pickler(pickle._Pickler):
             return (_Global("torch", "device"), (str(obj),))
         if type(obj) is Size:
             return (_Global("torch", "Size"), (tuple(obj),))
+        if isinstance(obj, layout):
+            return (_Global("torch.serialization", "_get_layout"), (repr(obj),))
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
@@ -134,10 +141,6 @@ class _TensorArgs:
 
     def __init__(self, args):
         self.args = args
-
-
-def _is_broadcast(arr):
-    return any(s == 0 for s in arr.strides) and arr.size > 1
 
 
 def _pad_extra(offset, name):

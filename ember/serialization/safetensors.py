@@ -17,7 +17,7 @@ from .._tensor import Tensor, make
 from ._save import write_atomically
 
 _CODES = {D.float64: "F64", D.float32: "F32", D.float16: "F16", D.bfloat16: "BF16", D.int64: "I64",
-          D.int32: "I32", D.int16: "I16", D.int8: "I8", D.uint8: "U8", D.bool_: "BOOL"}
+          D.int32: "I32", D.int16: "I16", D.int8: "I8", D.uint8: "U8", D.bool_: "BOOL", D.complex64: "C64"}
 _FROM_CODE = {v: k for k, v in _CODES.items()}
 
 
@@ -28,11 +28,18 @@ def _host_bytes(t: Tensor):
 
 def _layout(tensors: dict, metadata):
     """The header bytes (length-prefixed, padded to 8) and each tensor's raw bytes, in order."""
+    if not isinstance(tensors, dict):
+        raise ValueError(f"Expected a dict of [str, Tensor] but received {type(tensors).__name__}")
     header, chunks, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name]
+    for name, t in tensors.items():
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors names must be str, got {type(name).__name__} {name!r}")
         if not isinstance(t, Tensor):
             raise TypeError(f"safetensors can only save tensors, got {type(t).__name__} for {name!r}")
+        if t.dtype not in _CODES:
+            raise ValueError(f"safetensors has no code for {t.dtype} (tensor {name!r})")
+    for name in sorted(tensors):
+        t = tensors[name]
         raw = _host_bytes(t)
         header[name] = {"dtype": _CODES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + raw.nbytes]}
