@@ -8,7 +8,6 @@ import re
 import shutil
 import sys
 import tempfile
-import urllib.request
 import zipfile
 from urllib.parse import urlparse
 
@@ -60,6 +59,7 @@ class _TextProgress:
 
 def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None, progress: bool = True) -> None:
     """Download ``url`` to ``dst`` via a temp file; verify the SHA-256 prefix if given."""
+    import urllib.request          # http.client, ssl, email: ~20 ms that ``import ember`` need not pay
     req = urllib.request.Request(url, headers={"User-Agent": "ember.hub"})
     with urllib.request.urlopen(req) as u:
         length = u.headers.get("Content-Length")

@@ -1,3 +1,3 @@
-"""``ember.utils``: helpers beside the core (``ember.utils.safetensors``)."""
+"""``ember.utils``: helpers beside the core (``ember.utils.safetensors``, ``ember.utils.data``)."""
 
-from . import safetensors  # noqa: E402,F401
+from . import data, safetensors  # noqa: E402,F401
