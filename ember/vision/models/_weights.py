@@ -1,0 +1,28 @@
+"""The ``weights=`` argument of the model builders.
+
+torchvision downloads named weights (``"IMAGENET1K_V1"``, ``ResNet18_Weights.DEFAULT``); ember never
+touches the network, so ``weights`` is None (random init), a state_dict, or the path of a local
+checkpoint such as a torchvision ``.pth`` file. Anything else raises, saying so.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import ember
+
+
+def load_weights(model, weights, arch: str):
+    """Load ``weights`` (None, a state_dict or a checkpoint path) into ``model`` strictly; returns it."""
+    if weights is None:
+        return model
+    if isinstance(weights, Mapping):
+        state = weights
+    elif isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights):
+        state = ember.load(os.fspath(weights), map_location="cpu")
+    else:
+        raise RuntimeError(f"{arch}: pretrained weights {weights!r} cannot be downloaded (ember has no network "
+                           "access to torchvision's weight store). Pass weights=None, a state_dict, or the path "
+                           "of a local checkpoint file, e.g. a torchvision .pth downloaded elsewhere.")
+    model.load_state_dict(state)
+    return model
