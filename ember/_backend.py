@@ -69,6 +69,16 @@ class Device:
     def __reduce__(self):
         return (Device, (self.type, self.index))
 
+    def __enter__(self):
+        """``with ember.device('cuda'):`` makes this the factories' default device inside the block."""
+        _DEFAULT_STACK.append(_DEFAULT[0])
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        _DEFAULT[0] = _DEFAULT_STACK.pop()
+        return False
+
 
 class _LazyCuda:
     """Stands for CuPy until first use; resolves it (or raises the clear error) on access."""
@@ -95,6 +105,18 @@ def _set_cuda_module(mod):
 
 _CACHE: dict = {}
 CPU = Device("cpu")
+_DEFAULT = [CPU]            # where factories put tensors when no ``device=`` is given
+_DEFAULT_STACK = []
+
+
+def get_default_device() -> Device:
+    """``torch.get_default_device``: the device factories use when given none."""
+    return _DEFAULT[0]
+
+
+def set_default_device(device) -> None:
+    """``torch.set_default_device``: make ``device`` (None: cpu) the factories' default."""
+    _DEFAULT[0] = CPU if device is None else canonical(device)
 
 
 def canonical(dev) -> Device:

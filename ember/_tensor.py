@@ -129,6 +129,10 @@ class Tensor:
     def is_cpu(self) -> bool:
         return self._device.type == "cpu"
 
+    def get_device(self) -> int:
+        """The cuda device index, or -1 on cpu."""
+        return -1 if self._device.type == "cpu" else (self._device.index or 0)
+
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
@@ -179,7 +183,10 @@ class Tensor:
             if value._device != self._device:
                 raise RuntimeError("assigned grad has data located on a different device")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
+                    f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor "
+                    "are the same size")
         self._grad = value
 
     @grad.deleter

@@ -364,3 +364,147 @@ def test_linalg_module_additions():
         a = l.tensor([[0.5, 1.0], [2.0, -1.0]], requires_grad=True)
         return l.autograd.grad(l.linalg.multi_dot([a, a, a]).sum(), a)
     same(grads)
+
+
+# ---- out= ------------------------------------------------------------------------------------------
+OUT_CALLS = {
+    "add": (lambda lib, o: lib.add(lib.ones(2, 3), 1, out=o), lambda lib: lib.empty(2, 3)),
+    "add_resize_empty": (lambda lib, o: lib.add(lib.ones(2, 3), 1, out=o), lambda lib: lib.empty(0)),
+    "add_int_into_float": (lambda lib, o: lib.add(lib.arange(3), 1, out=o), lambda lib: lib.empty(3)),
+    "exp": (lambda lib, o: lib.exp(lib.zeros(2), out=o), lambda lib: lib.empty(2)),
+    "sum_dim": (lambda lib, o: lib.sum(lib.ones(2, 3), 1, out=o), lambda lib: lib.empty(2)),
+    "mean": (lambda lib, o: lib.mean(lib.ones(2, 3), 0, out=o), lambda lib: lib.empty(3)),
+    "matmul": (lambda lib, o: lib.matmul(lib.ones(2, 2), lib.ones(2, 2), out=o), lambda lib: lib.empty(2, 2)),
+    "mm": (lambda lib, o: lib.mm(lib.ones(2, 2), lib.ones(2, 2), out=o), lambda lib: lib.empty(2, 2)),
+    "where": (lambda lib, o: lib.where(lib.tensor([True, False]), lib.ones(2), lib.zeros(2), out=o),
+              lambda lib: lib.empty(2)),
+    "clamp": (lambda lib, o: lib.clamp(lib.tensor([3., 1.]), 0, 2, out=o), lambda lib: lib.empty(2)),
+    "eq": (lambda lib, o: lib.eq(lib.ones(2), 1, out=o), lambda lib: lib.empty(2, dtype=lib.bool)),
+    "cumsum": (lambda lib, o: lib.cumsum(lib.ones(3), 0, out=o), lambda lib: lib.empty(3)),
+    "index_select": (lambda lib, o: lib.index_select(lib.arange(3.), 0, lib.tensor([2, 0]), out=o),
+                     lambda lib: lib.empty(2)),
+    "max_dim": (lambda lib, o: lib.max(lib.tensor([[1., 3.], [4., 2.]]), 1, out=o),
+                lambda lib: (lib.empty(2), lib.empty(2, dtype=lib.int64))),
+    "sort": (lambda lib, o: lib.sort(lib.tensor([3., 1., 2.]), out=o),
+             lambda lib: (lib.empty(3), lib.empty(3, dtype=lib.int64))),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_CALLS))
+def test_out_argument_writes_into_the_given_tensor(name):
+    call, make_out = OUT_CALLS[name]
+    got = []
+    for lib in LIBS:
+        out = make_out(lib)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = call(lib, out)
+        if isinstance(out, tuple):
+            assert all(a is b for a, b in zip(r, out)) and r.values is out[0]
+            got.append([(str(o.dtype), o.tolist()) for o in out])
+        else:
+            assert r is out
+            got.append((str(out.dtype), out.tolist()))
+    assert got[0] == got[1]
+
+
+def test_out_writes_through_a_view_of_another_tensor():
+    res = []
+    for lib in LIBS:
+        base = lib.zeros(3, 2)
+        lib.add(lib.ones(2), 1, out=base[1])
+        res.append(base.tolist())
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.add(lib.ones(2), 1, out=lib.empty(2, dtype=lib.int64)),
+    lambda lib: lib.add(lib.ones(2, requires_grad=True), 1, out=lib.empty(2)),
+    lambda lib: lib.mul(lib.ones(2), 1, out=lib.empty(2, requires_grad=True)),
+    lambda lib: lib.add(lib.ones(2), 1, out=[1]),
+])
+def test_out_argument_errors_as_torch(call):
+    errs = []
+    for lib in LIBS:
+        with pytest.raises(Exception) as info:
+            call(lib)
+        errs.append((type(info.value).__name__, str(info.value)))
+    assert errs[0] == errs[1]
+
+
+def test_out_resize_warns_as_torch():
+    for lib in LIBS:
+        with pytest.warns(UserWarning, match="was resized since it had shape \\[3\\]"):
+            lib.add(lib.ones(2), 1, out=lib.empty(3))
+
+
+# ---- in-place variants made of other ops, legacy new(), conj family ------------------------------------
+INPLACE_COMPOSITES = {
+    "cumsum_": lambda lib, y: y.cumsum_(0),
+    "cumprod_": lambda lib, y: y.cumprod_(0),
+    "addmm_": lambda lib, y: y.view(3, 1).addmm_(lib.full((3, 2), 0.5), lib.ones(2, 1), beta=2, alpha=0.5),
+    "addmv_": lambda lib, y: y.addmv_(lib.full((3, 2), 0.5), lib.ones(2)),
+    "addr_": lambda lib, y: y.view(3, 1).addr_(lib.ones(3), lib.full((1,), 3.0)),
+    "baddbmm_": lambda lib, y: y.view(1, 3, 1).baddbmm_(lib.ones(1, 3, 2), lib.ones(1, 2, 1)),
+    "addbmm_": lambda lib, y: y.view(3, 1).addbmm_(lib.ones(2, 3, 2), lib.ones(2, 2, 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE_COMPOSITES))
+def test_inplace_composites_values_and_grads(name):
+    res = []
+    for lib in LIBS:
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        INPLACE_COMPOSITES[name](lib, y)
+        (y * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        plain = lib.tensor([1.0, 2.0, 3.0])
+        INPLACE_COMPOSITES[name](lib, plain)
+        res.append((y.tolist(), x.grad.tolist(), plain.tolist()))
+    assert res[0] == res[1]
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        INPLACE_COMPOSITES[name](ember, ember.tensor([1.0, 2.0, 3.0], requires_grad=True))
+
+
+def test_legacy_new_and_get_device():
+    for args in [(), (2, 3), ([1, 2],), ((2, 3),)]:
+        e, t = ember.ones(2, dtype=ember.float64).new(*args), torch.ones(2, dtype=torch.float64).new(*args)
+        assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype)
+        if args and isinstance(args[0], (list, tuple)):
+            assert e.tolist() == t.tolist()
+    assert tuple(ember.ones(1).new(ember.Size([2, 3])).shape) == (2, 3)
+    with pytest.raises(TypeError, match="data must be a sequence"):
+        ember.ones(1).new(2.5)
+    assert ember.ones(1).get_device() == torch.ones(1).get_device() == -1
+
+
+def test_conj_family_on_real_and_complex():
+    for lib in LIBS:
+        x = lib.ones(2)
+        assert x.conj() is x and x.resolve_conj() is x and x.resolve_neg() is x
+        assert not x.is_conj() and not x.is_neg() and x.isreal().tolist() == [True, True]
+    e, t = ember.tensor([1 + 2j, 3 + 0j]), torch.tensor([1 + 2j, 3 + 0j])
+    assert ember.conj(e).tolist() == torch.conj(t).resolve_conj().tolist()
+    assert e.isreal().tolist() == t.isreal().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("call,same_text", [
+    (lambda lib: lib.where(lib.ones(4) > 0, lib.ones(2, 3), 0.0), True),
+    (lambda lib: lib.randperm(-1), True),
+    (lambda lib: lib.full((2,), "a"), True),
+    (lambda lib: lib.ones(1).type("torch.float32"), True),
+    (lambda lib: lib.ones(1).type("FloatTensor"), True),
+    (lambda lib: lib.normal(lib.zeros(2), -1.0), True),
+    (lambda lib: lib.arange(6.0).reshape(2.5), False),
+    (lambda lib: lib.arange(6.0).view("a"), False),
+    (lambda lib: lib.arange(6.0).view(2, 3.0), False),
+])
+def test_bad_inputs_raise_torch_exception_types(call, same_text):
+    errs = []
+    for lib in LIBS:
+        with pytest.raises(Exception) as info:
+            call(lib)
+        errs.append((type(info.value), str(info.value)))
+    assert errs[0][0] is errs[1][0], errs
+    if same_text:
+        assert errs[0][1] == errs[1][1]

@@ -404,3 +404,149 @@ def test_legacy_variable():
         v.data[0] = 5.0
         assert t[0].item() == 5.0            # shares the data
         assert not lib.autograd.Variable(t).requires_grad
+
+
+def _error(fn, lib):
+    with pytest.raises(Exception) as info:
+        fn(lib)
+    return type(info.value).__name__, str(info.value)
+
+
+def test_backward_inputs_nonleaf_that_retains_grad_is_not_counted_twice():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        (y * y).sum().backward(inputs=[y])
+        grads.append((y.grad.tolist(), x.grad))
+    assert grads[0] == grads[1] == ([4., 8.], None)
+
+
+def test_grad_errors_name_the_tensor_as_torch():
+    def unused(lib):
+        x, w = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        lib.autograd.grad((x * 2).sum(), [x, w])
+
+    def output_without_history(lib):
+        x = lib.ones(2)
+        lib.autograd.grad((x * 2).sum(), x)
+
+    for fn in (unused, output_without_history):
+        assert _error(fn, ember) == _error(fn, torch)
+
+
+def test_grad_setter_size_mismatch_message_as_torch():
+    def assign(lib):
+        lib.ones(2, requires_grad=True).grad = lib.ones(3)
+    assert _error(assign, ember) == _error(assign, torch)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "enable_grad", "inference_mode"])
+def test_grad_modes_decorate_without_parentheses(mode):
+    out = []
+    for lib in (ember, torch):
+        @getattr(lib, mode)
+        def f(x):
+            """doc"""
+            return x * 2
+
+        with lib.no_grad():
+            out.append((f(lib.ones(2, requires_grad=True)).requires_grad, f.__name__, f.__doc__))
+    assert out[0] == out[1]
+
+
+def test_post_accumulate_grad_hook_must_return_none():
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: p.grad * 5)
+        (x * 2).sum().backward()
+    assert _error(run, ember) == _error(run, torch)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_tensors_record_history_and_get_grads(dtype):
+    vals = np.array([[0.5, -1.25], [2.0, 0.75]], dtype=np.float32)
+    out = []
+    for lib in (ember, torch):
+        x = lib.tensor(vals).to(getattr(lib, dtype)).requires_grad_()
+        y = ((x * x).exp().sum(0) * x).mean(1)
+        y.sum().backward()
+        out.append((y.requires_grad, str(x.grad.dtype), x.grad.float().numpy()))
+    assert out[0][:2] == out[1][:2]
+    np.testing.assert_array_equal(out[0][2], out[1][2])
+
+
+def _saved_output_modified(lib):
+    x = lib.tensor([1., 2.], requires_grad=True)
+    y = x.exp()
+    z = y.sum()
+    y.add_(1)
+    y.mul_(2)
+    z.backward()
+
+
+def _saved_input_modified(lib):
+    x = lib.tensor([1., 2.], requires_grad=True)
+    y = x.sigmoid()
+    z = y * y
+    y.mul_(2)
+    z.sum().backward()
+
+
+def _saved_leaf_modified(lib):
+    x, w = lib.tensor([1., 2.], requires_grad=True), lib.ones(2)
+    z = x * w
+    w.add_(1)
+    z.sum().backward()
+
+
+def _saved_written_by_setitem(lib):
+    x = lib.tensor([1., 2.], requires_grad=True)
+    y = x * 1
+    z = y * y
+    y[0] = 5
+    z.sum().backward()
+
+
+@pytest.mark.parametrize("fn", [_saved_output_modified, _saved_input_modified, _saved_leaf_modified,
+                                _saved_written_by_setitem])
+def test_modified_saved_tensor_message_names_the_node_as_torch(fn):
+    assert _error(fn, ember) == _error(fn, torch)
+
+
+def test_saved_tensors_hooks_pack_and_unpack_as_torch():
+    res = []
+    for lib in (ember, torch):
+        log = []
+
+        def pack(t):
+            log.append(("pack", tuple(t.shape)))
+            return t * 1                 # runs ops itself: the hooks are off inside, as in torch
+
+        def unpack(t):
+            log.append(("unpack", tuple(t.shape)))
+            return t
+
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                (a,) = ctx.saved_tensors
+                return g * a
+
+        x = lib.tensor([1., 2.], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = (x * x).exp().sum() + Twice.apply(x).sum()
+        y.backward()
+        z = lib.tensor([1., 2.], requires_grad=True)
+        with lib.autograd.graph.save_on_cpu():
+            (z.sin() * z).sum().backward()
+        res.append((x.grad.tolist(), log, z.grad.tolist(), isinstance(y.grad_fn, lib.autograd.graph.Node)))
+    assert res[0][1] == res[1][1] and res[0][3] and res[1][3]
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6)

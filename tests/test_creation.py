@@ -145,3 +145,26 @@ def test_out_keeps_its_dtype():
     out = ember.empty(0, dtype=ember.int64)
     ember.zeros(3, out=out)
     assert out.dtype == ember.int64 and out.tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("data", [
+    [[1, 2], [3]], [[1, 2], 3], [1, [2, 3]], [[[1], [2]], [[1], [2, 3]]], [[1., 2.], [3., 4., 5.]],
+])
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_ragged_nested_lists_raise_as_torch(data, dtype):
+    errs = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as info:
+            lib.tensor(data, dtype=None if dtype is None else getattr(lib, dtype))
+        errs.append((type(info.value), str(info.value)))
+    assert errs[0] == errs[1]
+
+
+def test_from_numpy_refuses_negative_strides_as_torch():
+    a = np.arange(6.0)[::-1]
+    errs = []
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as info:
+            lib.from_numpy(a)
+        errs.append(str(info.value))
+    assert errs[0] == errs[1]

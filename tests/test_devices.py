@@ -54,3 +54,26 @@ def test_autograd_across_devices(standin_cuda):
     y.backward()
     assert x.grad.device.type == "cpu"
     np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp(3 * np.array([1.0, 2.0])), rtol=1e-5)
+
+
+def test_default_device_follows_set_default_device_and_device_context(standin_cuda):
+    import torch
+    assert ember.get_default_device() == ember.device("cpu")
+    assert repr(ember.get_default_device()) == repr(torch.get_default_device())
+    try:
+        ember.set_default_device("cuda")
+        assert ember.get_default_device() == ember.device("cuda", 0)
+        made = [ember.zeros(2), ember.tensor([1.0]), ember.arange(3), ember.randn(2), ember.full((1,), 2.0),
+                ember.eye(2), ember.linspace(0, 1, 3), ember.as_tensor([1, 2])]
+        assert all(t.device == ember.device("cuda", 0) for t in made)
+        assert ember.zeros(2, device="cpu").device.type == "cpu"
+        assert ember.from_numpy(np.zeros(2)).device.type == "cpu"     # torch: from_numpy stays on cpu
+    finally:
+        ember.set_default_device(None)
+    assert ember.zeros(2).device.type == "cpu"
+    with ember.device("cuda"):
+        inner = ember.ones(2)
+        with ember.device("cpu"):
+            assert ember.ones(1).device.type == "cpu"
+        assert ember.ones(1).device.type == "cuda"
+    assert inner.device.type == "cuda" and ember.ones(1).device.type == "cpu"

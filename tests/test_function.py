@@ -165,3 +165,64 @@ def test_gradcheck_skips_integer_outputs_and_handles_empty_inputs():
     assert ember.autograd.gradgradcheck(lambda t: ember.max(t * t, 1), (x,))
     e = ember.zeros(0, 3, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: (t * 2, t.sum()), (e,))
+
+
+def _outcome(fn, lib):
+    try:
+        return fn(lib)
+    except Exception as e:  # noqa: BLE001 - the exception is what is compared
+        return type(e).__name__, str(e)
+
+
+def _saves_none(lib):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(None, x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * 2 if a is None else g
+
+    x = lib.ones(2, requires_grad=True)
+    F.apply(x).sum().backward()
+    return x.grad.tolist()
+
+
+def _returns_a_number(lib):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 5
+
+    x = lib.ones(2, requires_grad=True)
+    F.apply(x).sum().backward()
+
+
+@pytest.mark.parametrize("fn", [_saves_none, _returns_a_number])
+def test_custom_function_edge_cases_as_torch(fn):
+    assert _outcome(fn, ember) == _outcome(fn, torch)
+
+
+def test_saved_variables_warns_as_deprecated():
+    class F(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_variables
+            return g * 2
+
+    x = ember.ones(2, requires_grad=True)
+    with pytest.warns(DeprecationWarning, match="saved_variables"):
+        F.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -341,3 +341,18 @@ def test_index_add_many_repeats_matches_torch(dim):
     e = ember.tensor(x).index_add(dim, ember.tensor(idx), ember.tensor(src), alpha=0.5)
     t = torch.tensor(x).index_add(dim, torch.tensor(idx), torch.tensor(src), alpha=0.5)
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stmt", [
+    "a[:, 1] = lib.tensor([1., 2.])", "a[[0, 1]] = lib.ones(3)", "a[0] = lib.ones(2, 4)",
+    "a[a > 0] = lib.ones(2)", "a[0:2] = lib.ones(3, 4)", "a[0] = lib.ones(1, 1, 3)",
+    "a[:, :2] = lib.ones(3, 3)", "a[...] = lib.ones(2, 1, 4)", "a[0] = lib.ones(5, dtype=lib.int64)",
+])
+def test_setitem_shape_mismatch_errors_as_torch(stmt):
+    errs = []
+    for lib in (ember, torch):
+        a = lib.zeros(3, 4)
+        with pytest.raises(RuntimeError) as info:
+            exec(stmt, {"a": a, "lib": lib})
+        errs.append(str(info.value))
+    assert errs[0] == errs[1]

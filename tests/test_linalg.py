@@ -145,3 +145,17 @@ def test_cholesky_upper_and_solve_left():
                                    ((2, 2, 3), (4,)), ((2, 3), (5, 4, 2)), ((2, 1, 2, 3), (3, 4, 2))])
 def test_batched_matmul_errors(sa, sb):
     _both(lambda lib, a, b: a @ b, np.ones(sa, dtype=F), np.ones(sb, dtype=F))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, a: a @ a, lambda lib, a: lib.mm(a, a), lambda lib, a: lib.bmm(a[None], a[None]),
+    lambda lib, a: lib.mv(a, a[0]), lambda lib, a: a[0] @ a[0], lambda lib, a: lib.matmul(a[None], a),
+    lambda lib, a: lib.einsum("ij,jk->ik", a, a), lambda lib, a: lib.einsum("ii->i", a),
+    lambda lib, a: lib.tensordot(a, a, 1), lambda lib, a: (a.requires_grad_() @ a).sum().backward() or a.grad,
+])
+def test_bfloat16_products_stay_bfloat16(fn):
+    vals = np.arange(1.0, 10.0, dtype=np.float32).reshape(3, 3) / 7
+    e = fn(ember, ember.tensor(vals).bfloat16())
+    t = fn(torch, torch.tensor(vals).bfloat16())
+    assert str(e.dtype) == str(t.dtype) == "torch.bfloat16"
+    np.testing.assert_array_equal(e.float().numpy(), t.float().numpy())

@@ -1,5 +1,7 @@
 """Pointwise semantics beyond values: ==/hash, bool-returning predicates, error types and messages,
 in-place paths, create_graph through activations, and the no-SciPy special functions."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -242,3 +244,89 @@ def test_where_scalars_take_condition_device_and_torch_dtype():
     assert ember.where(c, 1.0, 2).dtype is ember.float32
     assert ember.where(c, ember.tensor([1, 2], dtype=ember.int32), 2.5).dtype is ember.float32
     assert ember.where(c, ember.tensor(1.0, dtype=ember.float64), ember.tensor([1, 2])).dtype is ember.float64
+
+
+@pytest.mark.parametrize("a,b,alpha", [
+    ("int64", "int64", 1.5), ("int64", "int64", 1.0), ("float32", "float32", True),
+    ("float32", "float32", 1j), ("bool", "bool", 2), ("int64", "float32", 1.5), ("int8", "int8", 3),
+])
+@pytest.mark.parametrize("op", ["add", "sub"])
+def test_alpha_of_a_wider_category_is_refused_as_torch(op, a, b, alpha):
+    if op == "sub" and a == "bool":
+        return same_error(lambda lib: lib.sub(lib.ones(2, dtype=getattr(lib, a)),
+                                              lib.ones(2, dtype=getattr(lib, b)), alpha=alpha))
+    e, t = both(lambda lib: getattr(lib, op)(lib.ones(2, dtype=getattr(lib, a)),
+                                             lib.ones(2, dtype=getattr(lib, b)), alpha=alpha))
+    if isinstance(t, Exception):
+        assert type(e) is type(t) and str(e) == str(t), (e, t)
+    else:
+        assert str(e.dtype) == str(t.dtype) and e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv", "addcmul_", "addcdiv_"])
+def test_addcmul_addcdiv_accept_the_deprecated_value_first_overload(name):
+    """The seed's ``torch.addcdiv(t, 0.1, t1, t2)``: torch warns and still computes it."""
+    out = []
+    for lib in (ember, torch):
+        t = lib.tensor([[-0.5, 0.3, 1.2]])
+        t1, t2 = lib.tensor([[1.], [2.], [3.]]), lib.tensor([[1., 2., 4.]])
+        with warnings.catch_warnings(record=True) as caught:    # torch warns once per process
+            warnings.simplefilter("always")
+            if name.endswith("_"):
+                r = getattr(t.expand(3, 3).clone(), name)(0.1, t1, t2)
+            else:
+                r = getattr(lib, name)(t, 0.1, t1, t2)
+        assert lib is torch or any("deprecated" in str(w.message) for w in caught)
+        out.append(r.numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    "floor()", "ceil()", "trunc()", "isnan()", "isinf()", "isfinite()", "isposinf()", "nan_to_num()",
+    "nan_to_num(1.0, 2.0, -3.0)", "frac()", "exp()", "abs()", "clamp(-1, 1)",
+])
+def test_bfloat16_pointwise_as_torch(call):
+    vals = np.array([-2.7, -1.5, -0.3, 0.0, 0.4, 1.5, 2.5, np.nan, np.inf, -np.inf], dtype=np.float32)
+    e = eval("x." + call, {"x": ember.tensor(vals).bfloat16()})
+    t = eval("x." + call, {"x": torch.tensor(vals).bfloat16()})
+    assert str(e.dtype) == str(t.dtype)
+    np.testing.assert_array_equal(e.float().numpy(), t.float().numpy())
+
+
+def test_bfloat16_trace_keeps_dtype():
+    e, t = ember.eye(3).bfloat16().trace(), torch.eye(3).bfloat16().trace()
+    assert str(e.dtype) == str(t.dtype) and e.item() == t.item()
+
+
+HALF_UNARY = ["sigmoid", "erfinv", "lgamma", "digamma", "exp", "log1p", "tanh", "rsqrt", "expm1",
+              "nn.functional.gelu", "nn.functional.silu", "nn.functional.mish", "nn.functional.softplus",
+              "nn.functional.hardswish", "nn.functional.hardsigmoid", "nn.functional.logsigmoid",
+              "nn.functional.softsign"]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", HALF_UNARY)
+def test_half_precision_math_rounds_once_as_torch(name, dtype):
+    """torch computes these in float32 and rounds once; step-by-step half arithmetic would not match."""
+    vals = np.array([-2.7, -1.5, -0.3, 0.0, 0.4, 0.77, 1.5, 2.5, 3.7, 11.3], dtype=np.float32)
+    if name in ("erfinv",):
+        vals = vals / 12
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(vals).to(getattr(lib, dtype))
+        y = eval("lib." + name + "(x)", {"lib": lib, "x": x})
+        res.append((str(y.dtype), y.float().numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+
+
+def test_relu_refuses_bool_as_torch():
+    same_error(lambda lib: lib.tensor([True, False]).relu())
+    same_error(lambda lib: lib.relu(lib.tensor([True])))
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "maximum", "minimum", "fmax", "fmin", "logaddexp",
+                                  "logical_and", "logical_or", "logical_xor"])
+def test_tensor_only_binary_ops_refuse_python_numbers_as_torch(name):
+    same_error(lambda lib: getattr(lib, name)(lib.ones(2), 2))
+    same_error(lambda lib: getattr(lib, name)(2.5, lib.ones(2)), match="must be Tensor, not float")

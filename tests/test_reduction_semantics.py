@@ -1,4 +1,6 @@
 """Reductions and sorting beyond the OpInfo table: named tuples, dtypes, errors, double backward."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -171,3 +173,51 @@ def test_zero_dim_inputs():
               lambda x: x.cumsum(0), lambda x: x.all(0), lambda x: x.logsumexp(0), lambda x: x.norm(dim=0)):
         a, b = f(e), f(t)
         assert a.shape == () and a.item() == b.item()
+
+
+# ---- float16 / bfloat16: torch accumulates in float32 and rounds once ---------------------------------
+HALF_REDUCTIONS = {
+    "sum": lambda x: x.sum(), "mean": lambda x: x.mean(), "nansum": lambda x: x.nansum(),
+    "nanmean": lambda x: x.nanmean(), "cumsum": lambda x: x.cumsum(0)[-1], "var": lambda x: x.var(),
+    "std": lambda x: x.std(0, keepdim=True), "norm": lambda x: x.norm(), "norm1": lambda x: x.norm(1),
+    "logsumexp": lambda x: x.logsumexp(0), "logcumsumexp": lambda x: x.logcumsumexp(0)[-1],
+    "softmax": lambda x: x.softmax(0)[:3], "log_softmax": lambda x: x.log_softmax(0)[:3],
+    "histc": lambda x: x.histc(4),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+@pytest.mark.parametrize("name", list(HALF_REDUCTIONS))
+def test_half_precision_reductions_match_torch(name, scale, dtype):
+    vals = (np.linspace(0.5, 1.5, 1000) * scale).astype(np.float32)
+    e = ember.tensor(vals).to(getattr(ember, dtype))
+    t = torch.tensor(vals).to(getattr(torch, dtype))
+    re, rt = HALF_REDUCTIONS[name](e), HALF_REDUCTIONS[name](t)
+    assert str(re.dtype) == str(rt.dtype)
+    np.testing.assert_array_equal(re.float().numpy(), rt.float().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "bool"])
+def test_mean_of_integers_names_the_dtype_as_torch(dtype):
+    errs = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as info:
+            lib.ones(2, dtype=getattr(lib, dtype)).mean()
+        errs.append(str(info.value))
+    assert errs[0] == errs[1]
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("data,correction", [([1., 2.], 2), ([1., 2.], 3), ([1., 2., 4.], 3)])
+def test_moment_without_degrees_of_freedom_backward_as_torch(name, data, correction):
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(data, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = getattr(x, name)(correction=correction)
+        y.backward()
+        res.append((y.item(), x.grad.tolist()))
+    np.testing.assert_array_equal(np.array(res[0][1]), np.array(res[1][1]))
+    assert res[0][0] == res[1][0]

@@ -336,3 +336,73 @@ def test_view_history_regenerated_after_base_modified_in_place():
         ((v * lib.tensor([1.0, 3.0])).sum() + u.sum()).backward()
         return w.grad.tolist(), v.tolist(), type(v.grad_fn).__name__
     assert run(ember) == run(torch)
+
+
+def _outcome(fn, lib):
+    """``fn(lib)``'s values, or its exception type and message."""
+    try:
+        r = fn(lib)
+    except Exception as e:  # noqa: BLE001 - the exception is what is compared
+        return type(e).__name__, str(e)
+    return r.tolist() if hasattr(r, "tolist") else r
+
+
+INPLACE_ON_EXPANDED = {
+    "add_": lambda e: e.add_(1),
+    "mul_": lambda e: e.mul_(2),
+    "exp_": lambda e: e.exp_(),
+    "clamp_": lambda e: e.clamp_(0, 1),
+    "copy_": lambda e: e.copy_(e.clone()),
+    "uniform_": lambda e: e.uniform_(),
+    "scatter_": lambda e: e.scatter_(1, e.new_zeros((2, 1)).long(), 1.0),
+    "fill_": lambda e: e.fill_(1),                          # torch allows these three
+    "zero_": lambda e: e.zero_(),
+    "setitem": lambda e: e.__setitem__(0, 1.0),
+}
+
+
+@pytest.mark.parametrize("op", list(INPLACE_ON_EXPANDED))
+def test_inplace_on_expanded_tensor_as_torch(op):
+    def run(lib):
+        base = lib.zeros(3)
+        r = INPLACE_ON_EXPANDED[op](base.expand(2, 3))
+        return base if op != "uniform_" else r.shape
+    te, tt = _outcome(run, ember), _outcome(run, torch)
+    assert str(te) == str(tt)
+
+
+VIEW_DTYPE = {
+    "same_size": lambda lib: lib.arange(6.).reshape(2, 3).view(lib.int32),
+    "narrower": lambda lib: lib.arange(6.).reshape(2, 3).view(lib.float16),
+    "bfloat16": lambda lib: lib.arange(6.).reshape(2, 3).view(lib.bfloat16).float(),
+    "wider": lambda lib: lib.arange(4.).view(lib.float64),
+    "to_bool": lambda lib: lib.tensor([0, 1, 2], dtype=lib.uint8).view(lib.bool),
+    "keyword": lambda lib: lib.arange(4.).view(dtype=lib.int32),
+    "0dim_same": lambda lib: lib.tensor(1.).view(lib.int32),
+    "0dim_other": lambda lib: lib.tensor(1.).view(lib.float16),
+    "odd_last": lambda lib: lib.arange(6.).reshape(2, 3).view(lib.float64),
+    "strided_last": lambda lib: lib.arange(6.).reshape(2, 3)[:, ::2].view(lib.float16),
+    "offset": lambda lib: lib.arange(6.).reshape(2, 3)[:, 1:].view(lib.float64),
+    "transposed_same": lambda lib: lib.arange(6.).reshape(2, 3).t().view(lib.int32).stride(),
+}
+
+
+@pytest.mark.parametrize("case", list(VIEW_DTYPE))
+def test_view_dtype_as_torch(case):
+    assert _outcome(VIEW_DTYPE[case], ember) == _outcome(VIEW_DTYPE[case], torch)
+
+
+def test_view_dtype_shares_storage_and_version_without_history():
+    for lib in (ember, torch):
+        base = lib.zeros(4, requires_grad=True)
+        v = base.detach().view(lib.int32)
+        v[0] = 1065353216                                  # the bits of 1.0
+        version = (lambda t: t._version) if lib is torch else (lambda t: t._version_value)
+        assert base[0].item() == 1.0 and version(base) == version(v) == 1
+        w = base.view(lib.int32)
+        assert w.grad_fn is None and not w.requires_grad
+
+
+def test_expand_with_fewer_sizes_raises_as_torch():
+    msgs = [_outcome(lambda lib: lib.zeros(2, 1, dtype=lib.float64).expand(3), lib) for lib in (ember, torch)]
+    assert msgs[0] == msgs[1] and msgs[0][0] == "RuntimeError" and "DoubleTensor" in msgs[0][1]

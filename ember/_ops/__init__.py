@@ -18,3 +18,7 @@ from ._aliases import install as _install_aliases  # noqa: E402
 from .._tensor import Tensor as _Tensor  # noqa: E402
 
 _install_aliases(_Tensor, PUBLIC)
+
+from ._out import install as _install_out  # noqa: E402
+
+_install_out(PUBLIC)

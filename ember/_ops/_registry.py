@@ -84,15 +84,31 @@ class Node:
         out = []
         for t, v in saved:
             if v is not None and t._version[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{_type_name(t)} [{', '.join(map(str, t._data.shape))}]], "
-                    f"which is output {t._output_nr} of {type(t.grad_fn).__name__ if t.grad_fn else 'a leaf'},"
-                    f" is at version {t._version[0]}; expected version {v} instead. Hint: the "
-                    "backtrace further above can help; enable anomaly detection to find the "
-                    "operation that failed to compute its gradient.")
-            out.append(t)
+                raise RuntimeError(self._modified_message(t.unpack() if type(t) is _Packed else t, v))
+            out.append(t.unpack() if type(t) is _Packed else t)
         return tuple(out)
+
+    def _modified_message(self, t, v):
+        """torch's error for a saved tensor written in place since the forward."""
+        fn = f = t.grad_fn
+        hops = t._version[0] - v            # in-place nodes chain back through their first input
+        while f is not None and f is not self and hops > 0 and f._edges and f._edges[0] is not None:
+            f, hops = f._edges[0][0], hops - 1
+        if f is self:
+            fn = self           # an output of this node, modified in place since
+        which = ""
+        if fn is not None:
+            name = fn.name()
+            cut = name.rfind("Backward")
+            which = f", which is output {t._output_nr} of {name[:cut] if cut > 0 else name},"
+        hint = ("the backtrace further above can help to find the operation that failed to compute its "
+                "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+                if _grad_state.anomaly else
+                "enable anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        return ("one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{_type_name(t)} [{', '.join(map(str, t._data.shape))}]]{which} is at "
+                f"version {t._version[0]}; expected version {v} instead. Hint: {hint}")
 
     def mark_non_differentiable(self, *items):
         self._non_diff = items
@@ -199,6 +215,9 @@ class Op:
         return fn
 
     def __call__(self, *args, **kw):
+        if kw and "out" in kw:
+            from ._out import call_with_out
+            return call_with_out(self, self.name, args, kw)
         nin = self.nin
         if nin == 1 and args:
             return apply_unary(self, args[0], args[1:], kw)
@@ -537,16 +556,46 @@ def _record(op, ctx, inputs, arrays, out_arrays, outs, _Tensor=Tensor):
         ctx._saved = _resolve_saved(d.pop("_to_save"), inputs, arrays, out_arrays, outs)
     if len(outs) == 1:
         o = outs[0]
-        if o._data.dtype.kind in "fc" and not op.nondiff_outputs:
+        if o._data.dtype.kind in "fcV" and not op.nondiff_outputs:
             o.grad_fn = ctx
             o._requires_grad = True
         return
     ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
     nondiff = op.nondiff_outputs
     for i, o in enumerate(outs):
-        if i not in nondiff and o._data.dtype.kind in "fc":
+        if i not in nondiff and o._data.dtype.kind in "fcV":
             o.grad_fn = ctx
             o._requires_grad = True
+
+
+# (pack_hook, unpack_hook) pairs from ``autograd.graph.saved_tensors_hooks``, innermost last
+SAVED_TENSORS_HOOKS = []
+
+
+class _Packed:
+    """A saved tensor as a ``saved_tensors_hooks`` pack hook returned it (unpacked on access)."""
+
+    __slots__ = ("packed", "unpack_hook", "_version")
+
+    def __init__(self, t, hooks):
+        pack, self.unpack_hook = hooks
+        self._version = t._version
+        self.packed = pack(t)
+
+    def unpack(self):
+        return self.unpack_hook(self.packed)
+
+
+def pack_saved(saved):
+    """Run the innermost pack hook on the saved tensors (with the hooks off inside it, as torch)."""
+    stack = SAVED_TENSORS_HOOKS[:]
+    hooks = stack[-1]
+    SAVED_TENSORS_HOOKS.clear()
+    try:
+        return tuple((_Packed(t, hooks), v) if v is not None and isinstance(t, Tensor) else (t, v)
+                     for t, v in saved)
+    finally:
+        SAVED_TENSORS_HOOKS[:] = stack
 
 
 def _resolve_saved(items, inputs, arrays, out_arrays, outs):
@@ -573,7 +622,7 @@ def _resolve_saved(items, inputs, arrays, out_arrays, outs):
             else:
                 t = make(a, outs[0]._device)
         saved.append((t, t._version[0]))
-    return tuple(saved)
+    return pack_saved(saved) if SAVED_TENSORS_HOOKS else tuple(saved)
 
 
 def _write_inplace(op, ctx, target, inputs, arrays, out, record):
@@ -584,6 +633,11 @@ def _write_inplace(op, ctx, target, inputs, arrays, out, record):
     if odt._category > tdt._category:
         raise RuntimeError(f"result type {_SHORT[odt.name]} can't be cast to the desired output "
                            f"type {_SHORT[tdt.name]}")
+    if 0 in target._data.strides and op.name not in _OVERLAP_OK and (
+            op.name != "_fill_random" or out.ndim) and _self_overlapping(target._data):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
     if out.shape != target._data.shape:
         bshape = _broadcast_shape(out.shape, target._data.shape)
         if bshape is None:
@@ -614,6 +668,15 @@ def _record_inplace(op, ctx, target, inputs, arrays, out):
         from .views import rebase_view_history
         rebase_view_history(target, base, ctx)
     target._output_nr = 0
+
+
+# in-place writes torch allows into an expanded tensor (every alias gets the same value)
+_OVERLAP_OK = frozenset(("_setitem", "_index_fill", "masked_fill", "masked_fill_tensor"))
+
+
+def _self_overlapping(a) -> bool:
+    """Does some memory location back more than one element (a stride-0 dim of size > 1)?"""
+    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 _SHORT = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",

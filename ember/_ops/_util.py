@@ -1,6 +1,8 @@
 """Small helpers shared by the op families: dim normalisation, factory arguments."""
 from __future__ import annotations
 
+import numpy as _np
+
 from .. import _backend
 from .._dtype import to_dtype
 from .._tensor import Tensor, wrap_dim
@@ -20,9 +22,9 @@ def dims_of(dim, ndim):
 
 
 def factory_device(device):
-    """The canonical device for a factory's ``device=`` (None → cpu)."""
+    """The canonical device for a factory's ``device=`` (None → the default device, normally cpu)."""
     if device is None:
-        return _backend.CPU
+        return _backend._DEFAULT[0]
     return _backend.canonical(device)
 
 
@@ -84,3 +86,33 @@ def add_rows_at(xp, out, idx, rows, axis=0):
         rest = order[rank >= _PASSES]
         xp.add.at(out, idx[rest], rows[rest])
     return out
+
+
+def is_half(npdt) -> bool:
+    """float16 or bfloat16: torch accumulates their reductions in float32, then rounds once."""
+    return npdt.itemsize == 2 and npdt.kind in "fV"
+
+
+def acc_array(x):
+    """``x`` in the dtype torch accumulates it in (float32 for float16/bfloat16)."""
+    return x.astype(_np.float32) if is_half(x.dtype) else x
+
+
+def in_float32(forward):
+    """An op forward that runs float16/bfloat16 inputs in float32 and rounds its result once,
+    as torch's kernels do (NumPy would round every intermediate step to the half type)."""
+    def f(ctx, x, *args, **kw):
+        dt = x.dtype
+        if dt.itemsize == 2 and dt.kind in "fV":
+            return forward(ctx, x.astype(_np.float32), *args, **kw).astype(dt, copy=False)
+        return forward(ctx, x, *args, **kw)
+    f.__name__, f.__doc__, f.__wrapped__ = forward.__name__, forward.__doc__, forward
+    return f
+
+
+def inplace_from(self, compute):
+    """``self.<op>_(...)`` for an op made of others: ``self`` overwritten with ``compute(x)``, where
+    ``x`` is ``self`` (a copy of it when autograd records, so the write leaves saved values alone)."""
+    from .._grad_state import state
+    src = self.clone() if self._requires_grad and state.enabled else self
+    return self.copy_(compute(src))

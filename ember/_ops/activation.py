@@ -11,6 +11,7 @@ import math
 from .._dtype import finfo_np
 from .._tensor import Tensor, wrap_dim
 from ._registry import _SHORT, apply, bind, check_inplace_allowed, defop
+from ._util import acc_array as _acc, in_float32
 from .pointwise import _erf, erf, exp, sigmoid, tanh, where
 
 PUBLIC = {}
@@ -31,6 +32,8 @@ def _run(op, input, args=(), inplace=False):
 # ---- rectifiers --------------------------------------------------------------------------------
 @defop("relu")
 def _relu(ctx, x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     ctx.save_for_backward(x)
     return ctx.xp.maximum(x, 0).astype(x.dtype, copy=False)
 
@@ -189,6 +192,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @defop("gelu")
+@in_float32
 def _gelu(ctx, x, approximate):
     xp = ctx.xp
     ctx.save_for_backward(x)
@@ -216,6 +220,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 @defop("silu")
+@in_float32
 def _silu(ctx, x):
     s = 1 / (1 + ctx.xp.exp(-x))
     ctx.save_for_backward(x)
@@ -239,6 +244,7 @@ def _softplus_arr(xp, x):
 
 
 @defop("mish")
+@in_float32
 def _mish(ctx, x):
     ctx.save_for_backward(x)
     return x * ctx.xp.tanh(_softplus_arr(ctx.xp, x))
@@ -257,6 +263,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 @defop("softplus")
+@in_float32
 def _softplus(ctx, x, beta, threshold):
     ctx.save_for_backward(x)
     ctx.beta, ctx.threshold = beta, threshold
@@ -295,6 +302,7 @@ def softsign(input: Tensor) -> Tensor:
 
 
 @defop("hardsigmoid")
+@in_float32
 def _hardsigmoid(ctx, x):
     ctx.save_for_backward(x)
     return (ctx.xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
@@ -312,6 +320,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 @defop("hardswish")
+@in_float32
 def _hardswish(ctx, x):
     ctx.save_for_backward(x)
     return (x * ctx.xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
@@ -329,6 +338,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 @defop("log_sigmoid_forward", node_name="LogSigmoidBackward0")
+@in_float32
 def _logsigmoid(ctx, x):
     ctx.save_for_backward(x)
     return -_softplus_arr(ctx.xp, -x)
@@ -391,7 +401,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 # ---- softmax family ------------------------------------------------------------------------------
 def _check_float(x, name):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
                                   f"'{_SHORT[x.dtype.name]}'")
 
@@ -401,8 +411,9 @@ def _softmax(ctx, x, dim):
     _check_float(x, "softmax")
     xp = ctx.xp
     axis = dim if x.ndim else None
-    e = xp.exp(x - x.max(axis=axis, keepdims=True))
-    y = e / e.sum(axis=axis, keepdims=True)
+    xa = _acc(x)
+    e = xp.exp(xa - xa.max(axis=axis, keepdims=True))
+    y = (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
     ctx.save_for_backward(y)
     ctx.dim = dim if x.ndim else ()
     return y
@@ -419,8 +430,9 @@ def _log_softmax(ctx, x, dim):
     _check_float(x, "log_softmax")
     xp = ctx.xp
     axis = dim if x.ndim else None
-    s = x - x.max(axis=axis, keepdims=True)
-    y = s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+    xa = _acc(x)
+    s = xa - xa.max(axis=axis, keepdims=True)
+    y = (s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))).astype(x.dtype, copy=False)
     ctx.save_for_backward(y)
     ctx.dim = dim if x.ndim else ()
     return y

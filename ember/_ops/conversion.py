@@ -71,7 +71,11 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kw):
 def _type(self, dtype=None, non_blocking=False, **kw):
     if dtype is None:
         return _LEGACY.get(self.dtype.name, "torch.Tensor")
-    if isinstance(dtype, str) and dtype in _LEGACY_REV:
+    if isinstance(dtype, str):
+        if dtype.startswith("torch.cuda.") and dtype.replace(".cuda", "") in _LEGACY_REV:
+            return to(self, _LEGACY_REV[dtype.replace(".cuda", "")]).cuda()
+        if dtype not in _LEGACY_REV:
+            raise ValueError(f"invalid type: '{dtype}'")
         dtype = _LEGACY_REV[dtype]
     elif isinstance(dtype, _LegacyTensorType):
         dtype = dtype.dtype

@@ -35,9 +35,16 @@ def _infer_array(data, dtype):
             return np.asarray(data, dtype=dtype.np)
         except OverflowError:
             return np.asarray(data).astype(dtype.np)
+        except ValueError:
+            _check_ragged(data, dtype)
+            raise
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flatten(data)):
         data = _tensors_to_lists(data)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        _check_ragged(data)
+        raise
     k = arr.dtype.kind
     if k == "O" or arr.dtype == np.uint64:
         _refuse_elements(data)
@@ -56,6 +63,26 @@ def _infer_array(data, dtype):
     if k == "U" or k == "S":
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _check_ragged(data, dtype=None, dim=0):
+    """torch's error for nested sequences of unequal lengths (NumPy's names no dimension)."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    first = data[0]
+    n = len(first) if isinstance(first, (list, tuple)) else None
+    for e in data[1:]:
+        m = len(e) if isinstance(e, (list, tuple)) else None
+        if m != n:
+            if m is None:
+                raise TypeError("not a sequence")
+            if n is None:       # a number, then a sequence: read as the number's type
+                if (dtype._category >= 2) if dtype is not None else not isinstance(first, (bool, int)):
+                    raise TypeError(f"must be real number, not {type(e).__name__}")
+                raise TypeError(f"'{type(e).__name__}' object cannot be interpreted as an integer")
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
+    for e in data:
+        _check_ragged(e, dtype, dim + 1)
 
 
 def _refuse_elements(data):
@@ -108,7 +135,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """Copy ``data`` (nested lists, scalars, arrays, tensors) into a new tensor."""
     dt = None if dtype is None else to_dtype(dtype)
     dev = _backend.canonical(device) if device is not None else (
-        data._device if isinstance(data, Tensor) else _backend.CPU)
+        data._device if isinstance(data, Tensor) else _backend._DEFAULT[0])
     arr = _infer_array(data, dt)
     if dev.type == "cpu" and (arr is getattr(data, "_data", None) or isinstance(data, np.ndarray)
                               or arr.base is not None):
@@ -152,6 +179,10 @@ def from_numpy(ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     from_numpy_dtype(ndarray.dtype)
+    if any(st < 0 for st in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                         "negative strides are not currently supported. (You can probably work around "
+                         "this by making a copy of your array  with array.copy().) ")
     if not ndarray.flags.writeable:
         import warnings
         warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
@@ -227,6 +258,9 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (int, float, complex, np.generic)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     shape = size_args((size,) if isinstance(size, (tuple, list)) else (size,))
     dev = factory_device(device)
     dt = _scalar_fill_dtype(fill_value) if dtype is None else to_dtype(dtype)
@@ -480,8 +514,21 @@ def new_methods():
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **kw):
         return tensor(data, dtype=self.dtype if dtype is None else dtype,
                       device=self._device if device is None else device, requires_grad=requires_grad)
+    def new(self, *args, **kw):
+        """Legacy ``t.new(...)``: ``t.new(2, 3)``/``t.new(size)`` an uninitialised tensor, ``t.new(data)``
+        a copy of ``data``, ``t.new()`` an empty one; all in ``t``'s dtype and device."""
+        dev = kw.pop("device", None) or self._device
+        if not args:
+            return empty(0, dtype=self.dtype, device=dev)
+        if len(args) == 1 and not isinstance(args[0], Size) and not isinstance(args[0], int):
+            data = args[0]
+            if not isinstance(data, (list, tuple, Tensor, np.ndarray)):
+                raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+            return tensor(data, dtype=self.dtype, device=dev)
+        return empty(*args, dtype=self.dtype, device=dev)
     Tensor.new_full = new_full
     Tensor.new_tensor = new_tensor
+    Tensor.new = new
 
 
 new_methods()

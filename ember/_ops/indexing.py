@@ -54,7 +54,7 @@ def _index_array(k, xp):
             a = a.astype(bool)
     else:
         a = np.asarray(k)
-        if a.size == 0 and a.dtype.kind == "f":
+        if a.size == 0 and a.dtype.kind in "fV":
             a = a.astype(np.int64)
         elif a.dtype.kind in "iu" and a.dtype not in (np.int64, np.int32):
             a = a.astype(np.int64)
@@ -264,9 +264,27 @@ def _assign(xp, out, v, basic, adv, accumulate):
         else:
             region[adv] = v
     except ValueError:
-        shape = (region if adv is None else region[adv]).shape
+        if adv is None:         # a view's copy_: torch reports the failed expand of the value
+            raise RuntimeError(_expand_error(v, region.shape)) from None
+        shape = region[adv].shape
         raise RuntimeError(f"shape mismatch: value tensor of shape {_shape_str(v.shape)} cannot be "
                            f"broadcast to indexing result of shape {_shape_str(shape)}") from None
+
+
+def _expand_error(v, target):
+    """torch's message for expanding a value of ``v.shape`` to ``target``."""
+    vs = list(v.shape)
+    while len(vs) > len(target) and vs[0] == 1:
+        vs.pop(0)
+    if len(vs) > len(target):
+        return (f"expand(torch.{_SHORT[_FROM_NP[v.dtype].name]}Tensor{{{_shape_str(v.shape)}}}, size="
+                f"{_shape_str(target)}): the number of sizes provided ({len(target)}) must be greater or "
+                f"equal to the number of dimensions in the tensor ({len(v.shape)})")
+    lead = len(target) - len(vs)
+    i = next(i for i in range(len(vs)) if vs[i] not in (1, target[lead + i]))
+    return (f"The expanded size of the tensor ({target[lead + i]}) must match the existing size ({vs[i]}) at "
+            f"non-singleton dimension {lead + i}.  Target sizes: {_shape_str(target)}.  Tensor sizes: "
+            f"{_shape_str(vs)}")
 
 
 def _put_forward(ctx, x, v, basic, adv, accumulate=False):
@@ -299,6 +317,7 @@ for _name, _node in (("setitem", "CopySlices"), ("index_put", "IndexPutBackward0
                      ("index_fill", "IndexFillBackward1"), ("index_copy", "IndexCopyBackward0")):
     _PUTS[_name] = defop(f"_{_name}", nin=2, node_name=_node)(_put_forward)
     _PUTS[_name].backward(_put_backward)
+_PUTS["setitem"].node_cls.name = lambda self: "torch::autograd::CopySlices"     # torch's C++ name
 
 
 def _value(self, v):
@@ -702,7 +721,7 @@ def _reduce_identity(reduce, dtype):
         return 0
     if reduce == "prod":
         return 1
-    if dtype.kind == "f":
+    if dtype.kind in "fV":
         return -np.inf if reduce == "amax" else np.inf
     info = np.iinfo(dtype) if dtype.kind in "iu" else None
     if info is None:

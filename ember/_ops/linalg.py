@@ -17,7 +17,7 @@ import numpy as np
 from .._dtype import C_NAMES
 from .._tensor import Tensor, make
 from ._registry import _SHORT, apply, apply_binary, bind, defop, variant
-from ._util import check_tensor
+from ._util import check_tensor, inplace_from
 from .reduction import _vector_norm, return_type
 
 PUBLIC = {}
@@ -59,7 +59,8 @@ def _mmt(ctx, a, b, ta=False, tb=False):
     ctx.ta, ctx.tb = ta, tb
     ctx.save_for_backward(a, b)
     xp = ctx.xp
-    return xp.matmul(xp.swapaxes(a, -1, -2) if ta else a, xp.swapaxes(b, -1, -2) if tb else b)
+    out = xp.matmul(xp.swapaxes(a, -1, -2) if ta else a, xp.swapaxes(b, -1, -2) if tb else b)
+    return out if out.dtype == a.dtype else out.astype(a.dtype)    # ml_dtypes: bf16 @ bf16 -> f32
 
 
 @_mmt.backward
@@ -91,7 +92,8 @@ def _matmul(ctx, a, b):
         ctx.__class__ = _Dot if a.ndim == 1 else _Mv
     ctx.save_for_backward(a, b)
     try:
-        return ctx.xp.matmul(a, b)
+        out = ctx.xp.matmul(a, b)
+        return out if out.dtype == a.dtype else out.astype(a.dtype)    # ml_dtypes: bf16 @ bf16 -> f32
     except ValueError:
         raise RuntimeError(_batch_mismatch(a.shape[:-2], b.shape[:-2])) from None
 
@@ -308,6 +310,13 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
+for _fn in (addmm, addmv, baddbmm, addbmm, addr):
+    def _inplace(self, *args, _fn=_fn, **kw):
+        return inplace_from(self, lambda x: _fn(x, *args, **kw))
+    _inplace.__name__ = _fn.__name__ + "_"
+    setattr(Tensor, _inplace.__name__, _inplace)
+
+
 # ---- einsum ---------------------------------------------------------------------------------------
 def _parse_einsum(eq, shapes):
     """Equation with ellipses expanded to letters and an explicit output; checks sizes."""
@@ -363,10 +372,15 @@ def _einsum(ctx, *args):
     ctx.save_for_backward(*arrays)
     eq = ",".join(subs) + "->" + rhs
     xp = ctx.xp
+    bf16 = arrays[0].dtype if arrays[0].dtype.kind == "V" else None
+    if bf16 is not None:        # NumPy's einsum refuses bfloat16: compute in float32
+        arrays = [a.astype(np.float32) for a in arrays]
     if len(arrays) == 1:
         out = xp.einsum(eq, arrays[0])
-        return out.copy() if xp.may_share_memory(out, arrays[0]) else out
-    return xp.einsum(eq, *arrays, optimize=len(arrays) > 2 or "greedy")
+        out = out.copy() if xp.may_share_memory(out, arrays[0]) else out
+    else:
+        out = xp.einsum(eq, *arrays, optimize=len(arrays) > 2 or "greedy")
+    return out if bf16 is None else out.astype(bf16)
 
 
 @_einsum.backward
@@ -477,7 +491,7 @@ def trace(ctx, x):
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     ctx.shape = x.shape
-    return ctx.xp.trace(x, dtype=x.dtype if x.dtype.kind == "f" else ctx.xp.int64)
+    return ctx.xp.trace(x, dtype=x.dtype if x.dtype.kind in "fV" else ctx.xp.int64)
 
 
 @trace.backward
@@ -623,7 +637,7 @@ def _square(x, fname):
     if x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"linalg.{fname}: A must be batches of square matrices, but they are "
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"linalg.{fname}: Expected a floating point or complex tensor as input. "
                            f"Got {_dt(x)}")
 

@@ -12,7 +12,9 @@ import numpy as _np
 
 from .._dtype import _FROM_NP, C_NAMES as _C_NAMES, bool_ as _bool
 from .._tensor import Tensor, make
-from ._registry import _SHORT, _type_name, apply, compute_dtype, apply_binary, bind, check_inplace_allowed, defop, variant
+from ._registry import (_SHORT, _broadcast_error, _type_name, apply, compute_dtype, apply_binary, bind,
+                        check_inplace_allowed, defop, variant)
+from ._util import in_float32
 
 PUBLIC = {}
 
@@ -36,11 +38,24 @@ def _check_division(kernel, x, y):
         raise RuntimeError("ZeroDivisionError")
 
 
+def _check_alpha(dt, alpha):
+    """torch refuses an ``alpha`` of a wider category than the (promoted) operands."""
+    if isinstance(alpha, bool):
+        if dt.kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, complex) and dt.kind != "c":
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    elif isinstance(alpha, float) and dt.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
 @defop("add", nin=2, promote="default")
 def add(ctx, x, y, *, alpha=1):
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
+        dt = _kernel_dtype(x, y)
+        _check_alpha(dt, alpha)
         ctx.alpha = alpha
-        y = y * alpha
+        y = y * alpha if not hasattr(y, "dtype") else (y * alpha).astype(dt, copy=False)
     return ctx.xp.add(x, y)
 
 
@@ -59,9 +74,11 @@ def _is_bool(v):
 
 @defop("sub", nin=2, promote="default")
 def sub(ctx, x, y, *, alpha=1):
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
+        dt = _kernel_dtype(x, y)
+        _check_alpha(dt, alpha)
         ctx.alpha = alpha
-        y = y * alpha
+        y = y * alpha if not hasattr(y, "dtype") else (y * alpha).astype(dt, copy=False)
     if getattr(x, "dtype", None) == bool and getattr(y, "dtype", None) == bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
@@ -130,7 +147,7 @@ def _trunc_divide(ctx, x, y):
     _check_division("div_trunc_cpu", x, y)
     xp = ctx.xp
     q = xp.true_divide(x, y)
-    if q.dtype.kind == "f" and getattr(x, "dtype", q.dtype).kind in "iub" and getattr(y, "dtype", q.dtype).kind in "iub":
+    if q.dtype.kind in "fV" and getattr(x, "dtype", q.dtype).kind in "iub" and getattr(y, "dtype", q.dtype).kind in "iub":
         return xp.trunc(q).astype(x.dtype)
     return xp.trunc(q).astype(q.dtype)
 
@@ -310,7 +327,11 @@ def _unary(name, fwd, grad=None, *, save="x", promote="float"):
     """
     @defop(name, promote=promote)
     def op(ctx, x):
-        y = fwd(ctx.xp, x)
+        dt = x.dtype
+        if dt.itemsize == 2 and dt.kind in "fV":    # float16/bfloat16: computed in float32, as torch
+            y = fwd(ctx.xp, x.astype(_np.float32)).astype(dt, copy=False)
+        else:
+            y = fwd(ctx.xp, x)
         if save:
             ctx.save_for_backward(x if "x" in save else None, y if "y" in save else None)
         return y
@@ -363,9 +384,9 @@ atanh = _unary("atanh", lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x 
 reciprocal = _unary("reciprocal", lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, save="y")
 deg2rad = _unary("deg2rad", lambda xp, x: xp.deg2rad(x), lambda g, x, y: g * (_math.pi / 180), save="")
 rad2deg = _unary("rad2deg", lambda xp, x: xp.rad2deg(x), lambda g, x, y: g * (180 / _math.pi), save="")
-floor = _unary("floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), save="", promote=None)
-ceil = _unary("ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), save="", promote=None)
-trunc = _unary("trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), save="", promote=None)
+floor = _unary("floor", lambda xp, x: xp.floor(x) if x.dtype.kind in "fV" else x.copy(), save="", promote=None)
+ceil = _unary("ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind in "fV" else x.copy(), save="", promote=None)
+trunc = _unary("trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind in "fV" else x.copy(), save="", promote=None)
 frac = _unary("frac", lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, save="", promote=None)
 PUBLIC["fix"] = trunc
 PUBLIC["absolute"] = abs
@@ -378,6 +399,7 @@ for _a, _b in (("fix", "trunc"), ("absolute", "abs"), ("arcsin", "asin"), ("arcc
 
 
 @defop("sigmoid", promote="float")
+@in_float32
 def sigmoid(ctx, x):
     y = 1 / (1 + ctx.xp.exp(-x))   # exp overflowing to inf gives the right limit, 0
     ctx.save_for_backward(y)
@@ -416,7 +438,7 @@ _bind(logit, inplace=True)
 
 @defop("round", promote=None)
 def round(ctx, x, *, decimals=0):  # noqa: A001
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         return x.copy()
     if decimals == 0:
         return ctx.xp.round(x)
@@ -434,9 +456,14 @@ _bind(round, inplace=True)
 
 @defop("nan_to_num", promote=None)
 def nan_to_num(ctx, x, nan=0.0, posinf=None, neginf=None):
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         return x.copy()
     ctx.save_for_backward(x)
+    if x.dtype.kind == "V":     # bfloat16: NumPy's nan_to_num knows only its own floats
+        from .._dtype import bfloat16, finfo_np
+        big = float(finfo_np(bfloat16).max)
+        return ctx.xp.nan_to_num(x.astype(_np.float32), nan=nan, posinf=big if posinf is None else posinf,
+                                 neginf=-big if neginf is None else neginf).astype(x.dtype)
     return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
 
@@ -764,16 +791,16 @@ def _predicate(name, fwd):
 
 
 def _float_only(f):
-    return lambda xp, x: f(xp, x) if x.dtype.kind in "fc" else xp.zeros(x.shape, dtype=bool)
+    return lambda xp, x: f(xp, x) if x.dtype.kind in "fcV" else xp.zeros(x.shape, dtype=bool)
 
 
 isnan = _predicate("isnan", _float_only(lambda xp, x: xp.isnan(x)))
 isinf = _predicate("isinf", _float_only(lambda xp, x: xp.isinf(x)))
 isposinf = _predicate("isposinf", _float_only(lambda xp, x: xp.isposinf(x)))
 isneginf = _predicate("isneginf", _float_only(lambda xp, x: xp.isneginf(x)))
-isfinite = _predicate("isfinite", lambda xp, x: xp.isfinite(x) if x.dtype.kind in "fc"
+isfinite = _predicate("isfinite", lambda xp, x: xp.isfinite(x) if x.dtype.kind in "fcV"
                       else xp.ones(x.shape, dtype=bool))
-signbit = _predicate("signbit", lambda xp, x: xp.signbit(x) if x.dtype.kind == "f" else x < 0)
+signbit = _predicate("signbit", lambda xp, x: xp.signbit(x) if x.dtype.kind in "fV" else x < 0)
 logical_not = _bind(defop("logical_not", differentiable=False)(lambda ctx, x: ctx.xp.logical_not(x)),
                     inplace=True)
 
@@ -937,7 +964,16 @@ Tensor.clamp_min, Tensor.clamp_max, Tensor.clamp_min_, Tensor.clamp_max_ = (
 @defop("where", nin=2, promote="default")
 def _where(ctx, x, y, cond):
     ctx.save_for_backward(cond)
-    return ctx.xp.where(cond, x, y)
+    try:
+        return ctx.xp.where(cond, x, y)
+    except ValueError as e:     # torch names the first pair (condition, input, other) that clashes
+        arrays = [a for a in (cond, x, y) if hasattr(a, "shape")]
+        for i, a in enumerate(arrays):
+            for b in arrays[i + 1:]:
+                err = _broadcast_error((a, b), e)
+                if err is not e:
+                    raise err from None
+        raise
 
 
 @_where.backward
@@ -1054,6 +1090,26 @@ def _(ctx, g):
 
 _bind(addcmul, inplace=True)
 _bind(addcdiv, inplace=True)
+
+
+def _value_first(name, fn):
+    """Also accept torch's deprecated ``name(input, value, tensor1, tensor2)``, with its warning."""
+    def f(*args, **kw):
+        if len(args) == 4 and isinstance(args[1], (int, float, complex)) and "value" not in kw:
+            import warnings
+            warnings.warn(f"This overload of {name.rstrip('_')} is deprecated: use {name}(input, tensor1, "
+                          "tensor2, *, value=...)", UserWarning, stacklevel=2)
+            args, kw = (args[0], args[2], args[3]), dict(kw, value=args[1])
+        return fn(*args, **kw)
+    f.__name__ = name
+    f._op = fn._op
+    return f
+
+
+for _name in ("addcmul", "addcdiv"):
+    PUBLIC[_name] = _value_first(_name, PUBLIC[_name])
+    setattr(Tensor, _name, _value_first(_name, getattr(Tensor, _name)))
+    setattr(Tensor, _name + "_", _value_first(_name + "_", getattr(Tensor, _name + "_")))
 
 
 # ---- gamma family (Lanczos, reflection and asymptotic series; no SciPy) ---------------------------
@@ -1197,12 +1253,14 @@ def _(ctx, g):
 
 @defop("nextafter", nin=2, promote="default", differentiable=False)
 def nextafter(ctx, x, y):
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
     return ctx.xp.nextafter(x, y)
 
 
 heaviside.check = _tensor_pair_check("heaviside")
+for _op in (atan2, hypot, maximum, minimum, fmax, fmin, logaddexp, logical_and, logical_or, logical_xor):
+    _op.check = _tensor_pair_check(_op.name)     # torch takes no Python number for these
 nextafter.check = _tensor_pair_check("nextafter")
 _bind(heaviside, inplace=True)
 _bind(nextafter, inplace=True)
@@ -1210,7 +1268,7 @@ _bind(nextafter, inplace=True)
 
 @defop("frexp", nondiff_outputs=(1,))
 def _frexp(ctx, x):
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = ctx.xp.frexp(x)
     e = e.astype(_np.int32)
@@ -1360,3 +1418,46 @@ for _fn in (frexp, float_power, sinc, sinc_, logaddexp2, mvlgamma):
     PUBLIC[_fn.__name__] = _fn
 Tensor.float_power_, Tensor.mvlgamma_ = float_power_, mvlgamma_
 PUBLIC["i0_"] = Tensor.i0_
+
+
+# ---- complex conjugation (ember keeps no lazy conjugate bit: conj of a complex tensor is a copy) -----
+@defop("conj_physical", node_name="ConjPhysicalBackward0")
+def conj_physical(ctx, x):
+    return ctx.xp.conj(x) if x.dtype.kind == "c" else x.copy()
+
+
+@conj_physical.backward
+def _(ctx, g):
+    return conj_physical(g)
+
+
+_bind(conj_physical, inplace=True)
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate; a real tensor is returned as is."""
+    return conj_physical(input) if input._data.dtype.kind == "c" else input
+
+
+def isreal(input: Tensor) -> Tensor:
+    """True where an element has no imaginary part (everywhere for real dtypes)."""
+    if input._data.dtype.kind != "c":
+        return make(input._device.xp.ones(input._data.shape, dtype=bool), input._device)
+    return make(input._data.imag == 0, input._device)
+
+
+def _itself(self):
+    return self
+
+
+def _false(self):
+    return False
+
+
+for _fn in (conj, isreal):
+    setattr(Tensor, _fn.__name__, _fn)
+    PUBLIC[_fn.__name__] = _fn
+Tensor.resolve_conj = Tensor.resolve_neg = _itself
+Tensor.is_conj = Tensor.is_neg = _false
+PUBLIC["resolve_conj"] = PUBLIC["resolve_neg"] = _itself
+PUBLIC["is_conj"] = PUBLIC["is_neg"] = _false

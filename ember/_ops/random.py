@@ -120,7 +120,7 @@ def randperm(n, *, generator=None, out=None, dtype=int64, layout=None, device=No
              requires_grad=False, pin_memory=False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = to_dtype(dtype)
     dev = factory_device(device)
     r = _sampler(generator, dev)
@@ -185,14 +185,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             mean = make(ref._device.xp.asarray(mean, dtype=ref._data.dtype), ref._device)
         if not st:
             if std < 0:
-                raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+                raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
             std = make(ref._device.xp.asarray(std, dtype=ref._data.dtype), ref._device)
         return _into(out, apply(_normal_tt, (mean, std), (generator,)))
     if size is None:
         raise TypeError("normal() received an invalid combination of arguments - got (float, float), "
                         "but expected a size")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     dt = _float_dtype(dtype, "normal_kernel_cpu")
     dev = factory_device(device)
     arr = _normal(_sampler(generator, dev), size_args((size,)), dt.np, float(mean), float(std))
@@ -229,7 +229,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     p = input._data
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if p.dtype.kind != "f":
+    if p.dtype.kind not in "fV":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{_SHORT[input.dtype.name]}")
     if num_samples <= 0:
@@ -292,7 +292,7 @@ def _write(self, values):
 
 
 def _float_self(self, kernel):
-    if self._data.dtype.kind != "f" and self.dtype.name != "bfloat16":
+    if self._data.dtype.kind not in "fV" and self.dtype.name != "bfloat16":
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_SHORT[self.dtype.name]}\'')
 
 
@@ -313,7 +313,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with normal samples."""
     _float_self(self, "normal_kernel_cpu")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     return _write(self, _normal(_r(self, generator), self._data.shape, self._data.dtype, mean, std))
 
 
@@ -338,7 +338,7 @@ def random_(self, from_=0, to=None, *, generator=None, **kw):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with exponential samples of rate ``lambd``."""
-    if self._data.dtype.kind != "f" and self.dtype.name != "bfloat16":
+    if self._data.dtype.kind not in "fV" and self.dtype.name != "bfloat16":
         raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {_SHORT[self.dtype.name]}")
     if lambd <= 0:

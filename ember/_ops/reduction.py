@@ -12,7 +12,7 @@ from .._tensor import Tensor, make, wrap_dim
 from . import pointwise as _pointwise
 from .pointwise import abs, sign  # noqa: A004
 from ._registry import _SHORT, bind, defop, variant
-from ._util import dims_of, size_args
+from ._util import acc_array as _acc, dims_of, inplace_from, is_half as _is_half, size_args
 
 PUBLIC = {}
 
@@ -53,6 +53,8 @@ def _sum_dtype(x, dtype):
     return np.int64 if x.dtype.kind in "iub" else x.dtype
 
 
+
+
 @defop("sum")
 def sum(ctx, x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     if dim is not None:
@@ -61,7 +63,10 @@ def sum(ctx, x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
     xp = ctx.xp
     add_reduce = _np_add_reduce if xp is np else xp.sum     # ufunc.reduce skips np.sum's wrapper
-    return add_reduce(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    dt = _sum_dtype(x, dtype)
+    if _is_half(dt):
+        return add_reduce(x, axis=dims, keepdims=keepdim, dtype=np.float32).astype(dt)
+    return add_reduce(x, axis=dims, keepdims=keepdim, dtype=dt)
 
 
 @sum.backward
@@ -74,7 +79,7 @@ _SumDim = variant(sum, "SumBackward1")
 
 @defop("mean")
 def mean(ctx, x, dim=None, keepdim=False, *, dtype=None):
-    if dtype is None and x.dtype.kind not in "fc":
+    if dtype is None and x.dtype.kind not in "fcV" and not _is_half(x.dtype):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_dtype_name(x)}")
@@ -87,6 +92,8 @@ def mean(ctx, x, dim=None, keepdim=False, *, dtype=None):
         n *= x.shape[d]
     ctx.n = n
     dt = x.dtype if dtype is None else to_dtype(dtype).np
+    if _is_half(dt):
+        return ctx.xp.mean(x, axis=dims, keepdims=keepdim, dtype=np.float32).astype(dt)
     return ctx.xp.mean(x, axis=dims, keepdims=keepdim, dtype=dt)
 
 
@@ -99,8 +106,7 @@ _MeanDim = variant(mean, "MeanBackward1")
 
 
 def _dtype_name(x):
-    return _FROM_NP[x.dtype].name.capitalize() if x.dtype.kind != "i" else {
-        8: "Long", 4: "Int", 2: "Short", 1: "Char"}[x.dtype.itemsize]
+    return _SHORT[_FROM_NP[x.dtype].name]
 
 
 # ---- shared pieces: named-tuple results, scatter/gather along a dim ----------------------------
@@ -168,7 +174,7 @@ def _tie_scale(ctx, x, out):
     """Constant ``mask / count`` of the positions equal to the reduced ``out`` (NaNs match NaN)."""
     xa, oa = x._data, _keep(out, ctx)._data
     mask = xa == oa
-    if xa.dtype.kind in "fc":
+    if xa.dtype.kind in "fcV":
         mask |= ctx.xp.isnan(xa) & ctx.xp.isnan(oa)
     mask = mask.astype(xa.dtype)
     return make(mask / mask.sum(axis=ctx.dims, keepdims=True), x._device)
@@ -185,7 +191,7 @@ def _check_nonempty(name, x, dims, dim_given, exc=RuntimeError):
 
 
 def _float_only(name, x):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"{name}(): expected input to have floating point or complex dtype but got "
                            f"{_dtype_name(x)}")
 
@@ -209,9 +215,11 @@ def sum_to_size(self, *size):
 def nansum(ctx, x, dim=None, keepdim=False, *, dtype=None):
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
-    if x.dtype.kind in "fc":
+    if x.dtype.kind in "fcV":
         ctx.save_for_backward((~ctx.xp.isnan(x)).astype(x.dtype))
-    return ctx.xp.nansum(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    dt = _sum_dtype(x, dtype)
+    return ctx.xp.nansum(x, axis=dims, keepdims=keepdim, dtype=np.float32 if _is_half(dt) else dt).astype(
+        dt, copy=False)
 
 
 @nansum.backward
@@ -227,10 +235,11 @@ def nanmean(ctx, x, dim=None, keepdim=False, *, dtype=None):
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
     mask = (~xp.isnan(x)).astype(x.dtype)
-    count = mask.sum(axis=dims, keepdims=True)
+    count = _acc(mask).sum(axis=dims, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):       # all-NaN slices give NaN
-        ctx.save_for_backward(mask / count)
-        out = xp.nansum(x, axis=dims, keepdims=True) / count
+        ctx.save_for_backward((mask / count).astype(x.dtype, copy=False))
+        total = xp.nansum(_acc(x), axis=dims, keepdims=True).astype(x.dtype, copy=False)
+        out = (total / count).astype(x.dtype, copy=False)
     out = out if keepdim else out.reshape([n for i, n in enumerate(x.shape) if i not in dims])
     return out if dtype is None else out.astype(to_dtype(dtype).np)
 
@@ -397,7 +406,7 @@ def _correction(dim, unbiased, correction):
 def _moment(name, node_name, root):
     @defop(name, node_name=node_name)
     def op(ctx, x, dims, correction, keepdim):
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind not in "fcV":
             raise RuntimeError("std and var only support floating point and complex dtypes")
         dims = _red_dims(dims, x.ndim)
         ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
@@ -406,18 +415,20 @@ def _moment(name, node_name, root):
             n *= x.shape[d]
         ctx.dof = n - correction
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = ctx.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
+            out = ctx.xp.var(_acc(x), axis=dims, ddof=correction, keepdims=keepdim)
             if root:
                 out = ctx.xp.sqrt(out)
-        out = ctx.xp.asarray(out)
+        out = ctx.xp.asarray(out).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         return out
 
     @op.backward
     def _(ctx, g):
         x, out = ctx.saved_tensors
-        centered = x - mean(x, ctx.dims, True)
         ge = _expand_back(g, ctx)
+        if ctx.dof <= 0:        # no degrees of freedom: torch's gradient is inf (var) or nan (std)
+            return ge * (float("nan") if root else float("inf"))
+        centered = x - mean(x, ctx.dims, True)
         if not root:
             return ge * centered * (2 / ctx.dof)
         zero = (_keep(out, ctx)._data == 0).astype(x._data.dtype)
@@ -462,13 +473,13 @@ _INF = float("inf")
 
 @defop("_vector_norm", node_name="LinalgVectorNormBackward0")
 def _vector_norm(ctx, x, p, dim, keepdim):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_dtype_name(x)}")
     xp = ctx.xp
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape, ctx.p = dims, keepdim, x.shape, p
-    a = xp.abs(x)
+    a = xp.abs(_acc(x))
     if p == 2:
         out = xp.sqrt(xp.sum(a * a, axis=dims, keepdims=keepdim))
     elif p == 1:
@@ -481,7 +492,7 @@ def _vector_norm(ctx, x, p, dim, keepdim):
         out = xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
     else:
         out = xp.sum(a ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
-    out = ctx.xp.asarray(out)
+    out = ctx.xp.asarray(out).astype(x.dtype, copy=False)
     ctx.save_for_backward(x, out)
     return out
 
@@ -527,15 +538,16 @@ def logsumexp(ctx, x, dim, keepdim=False):
     xp = ctx.xp
     dims = _red_dims(dim, x.ndim)
     ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, x.shape
+    xa = _acc(x)
     if x.size:
-        m = xp.max(x, axis=dims, keepdims=True)
+        m = xp.max(xa, axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
+        out = xp.log(xp.sum(xp.exp(xa - m), axis=dims, keepdims=True)) + m
     else:
-        out = xp.log(xp.sum(xp.exp(x), axis=dims, keepdims=True))
+        out = xp.log(xp.sum(xp.exp(xa), axis=dims, keepdims=True))
     if not keepdim:
         out = out.reshape([n for i, n in enumerate(x.shape) if i not in dims])
-    out = ctx.xp.asarray(out)
+    out = ctx.xp.asarray(out).astype(x.dtype, copy=False)
     ctx.save_for_backward(x, out)
     return out
 
@@ -552,11 +564,13 @@ def _cumsum(ctx, x, dim, reverse=False, dtype=None):
     xp = ctx.xp
     d = ctx.d = wrap_dim(dim, x.ndim)
     ctx.reverse = reverse
+    dt = _sum_dtype(x, dtype)
     if not x.ndim:
-        return x.astype(_sum_dtype(x, dtype))
+        return x.astype(dt)
+    acc = np.float32 if _is_half(dt) else dt
     if reverse:
-        return xp.flip(xp.cumsum(xp.flip(x, d), axis=d, dtype=_sum_dtype(x, dtype)), d)
-    return xp.cumsum(x, axis=d, dtype=_sum_dtype(x, dtype))
+        return xp.flip(xp.cumsum(xp.flip(x, d), axis=d, dtype=acc), d).astype(dt, copy=False)
+    return xp.cumsum(x, axis=d, dtype=acc).astype(dt, copy=False)
 
 
 @_cumsum.backward
@@ -567,6 +581,17 @@ def _(ctx, g):
 def cumsum(input, dim, *, dtype=None):
     """Running sum along ``dim``."""
     return _cumsum(input, dim, False, dtype)
+
+
+def _cumsum_(self, dim, *, dtype=None):
+    return inplace_from(self, lambda x: _cumsum(x, dim, False, dtype))
+
+
+def _cumprod_(self, dim, *, dtype=None):
+    return inplace_from(self, lambda x: cumprod(x, dim, dtype=dtype))
+
+
+Tensor.cumsum_, Tensor.cumprod_ = _cumsum_, _cumprod_
 
 
 @defop("cumprod")
@@ -612,7 +637,7 @@ def _cum_extreme(name, better):
         xs = xp.moveaxis(x, d, -1)
         vals = xp.empty_like(xs)
         idx = xp.empty(xs.shape, dtype=np.int64)
-        nan = xs.dtype.kind in "fc"
+        nan = xs.dtype.kind in "fcV"
         for i in range(xs.shape[-1]):
             xi = xs[..., i]
             if i == 0:
@@ -680,7 +705,7 @@ def sorted_indices(xp, x, d, descending=False):
 
 def _nan_first(xp, x, d, idx):
     """Where a slice along ``d`` holds a NaN, the index of its first NaN (torch's median)."""
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         return idx
     isnan = xp.isnan(x)
     return xp.where(isnan.any(axis=d, keepdims=True), xp.argmax(isnan, axis=d, keepdims=True), idx)
@@ -731,7 +756,7 @@ _KthvalueResult = return_type("kthvalue", ("values", "indices"))
 def _median_all(ctx, x):
     xp = ctx.xp
     flat = x.reshape(-1)
-    if x.size == 0 or (x.dtype.kind in "fc" and xp.isnan(flat).any()):
+    if x.size == 0 or (x.dtype.kind in "fcV" and xp.isnan(flat).any()):
         out = xp.asarray(np.nan, dtype=x.dtype)
     else:
         k = (flat.size - 1) // 2
@@ -818,7 +843,7 @@ PUBLIC["var_mean"], PUBLIC["std_mean"] = var_mean, std_mean
 # ---- logcumsumexp, quantile, histc, bincount, cov/corrcoef, dist, renorm ---------------------------
 @defop("_logcumsumexp", node_name="LogcumsumexpBackward0")
 def _logcumsumexp(ctx, x, dim, reverse=False):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
     xp = ctx.xp
     d = ctx.d = wrap_dim(dim, x.ndim)
@@ -826,9 +851,9 @@ def _logcumsumexp(ctx, x, dim, reverse=False):
     if not x.ndim:
         out = x.copy()
     elif reverse:
-        out = xp.flip(xp.logaddexp.accumulate(xp.flip(x, d), axis=d), d)
+        out = xp.flip(xp.logaddexp.accumulate(xp.flip(_acc(x), d), axis=d), d).astype(x.dtype, copy=False)
     else:
-        out = xp.logaddexp.accumulate(x, axis=d)
+        out = xp.logaddexp.accumulate(_acc(x), axis=d).astype(x.dtype, copy=False)
     ctx.save_for_backward(x, out)
     return out
 
@@ -922,7 +947,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 @defop("histc", differentiable=False)
 def histc(ctx, x, bins=100, min=0, max=0):  # noqa: A002 - torch's names
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_SHORT[_FROM_NP[x.dtype].name]}'")
     xp = ctx.xp
     lo, hi = float(min), float(max)

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import itertools
+from operator import index as _index
 import warnings
 
 import numpy as np
 
 from .._backend import CPU as _CPU
-from .._dtype import _FROM_NP, bool_ as _bool_dt, get_default_dtype, promote_types
+from .._dtype import _FROM_NP, bool_ as _bool_dt, dtype as _DType, get_default_dtype, promote_types
 from .._tensor import Size, Tensor, _root_array, make, wrap_dim
-from ._registry import _SHORT, apply, bind, check_inplace_allowed, defop, variant
+from ._registry import _SHORT, apply, apply_unary, bind, check_inplace_allowed, defop, variant
 from ._util import dims_of
 from .views import _offset_of, _strided_view, as_strided as _views_as_strided
 
@@ -43,8 +44,6 @@ def infer_size(shape, numel):
 
 @defop("view", view=True)
 def view(ctx, x, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        raise NotImplementedError("view(dtype) is not supported yet")
     shape = infer_size(_raw(shape), x.size)
     ctx.in_shape = x.shape
     try:
@@ -55,9 +54,14 @@ def view(ctx, x, *shape):
 
 
 def _raw(shape):
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))``: ints (anything with ``__index__``), as torch."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(int(s) for s in shape[0])
-    return tuple(int(s) for s in shape)
+        shape = shape[0]
+    try:
+        return tuple(_index(s) for s in shape)
+    except TypeError:
+        bad = next(s for s in shape if not hasattr(s, "__index__"))
+        raise TypeError(f"argument 'shape' must be tuple of ints, not {type(bad).__name__}") from None
 
 
 @view.backward
@@ -89,9 +93,9 @@ def expand(ctx, x, *sizes):
     sizes = _raw(sizes)
     if len(sizes) < x.ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{[{', '.join(map(str, x.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
-            "the number of sizes provided ({}) must be greater or equal to the number of dimensions in "
-            "the tensor ({})".format(len(sizes), x.ndim))
+            f"expand(torch.{_SHORT[_FROM_NP[x.dtype].name]}Tensor{{[{', '.join(map(str, x.shape))}]}}, "
+            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be "
+            f"greater or equal to the number of dimensions in the tensor ({x.ndim})")
     lead = len(sizes) - x.ndim
     out = list(sizes)
     for i, s in enumerate(sizes):
@@ -121,6 +125,42 @@ def _(ctx, g):
 
 
 _bind(view, function=False)
+
+
+def _view_method(self, *shape, dtype=None):
+    """``view(*shape)``, or ``view(dtype)``: the same bytes read as another dtype."""
+    if dtype is None and not (len(shape) == 1 and isinstance(shape[0], _DType)):
+        return apply_unary(view, self, shape, None)
+    return _view_dtype(self, dtype if dtype is not None else shape[0])
+
+
+def _view_dtype(self, dt):
+    """Reinterpret the storage as ``dt`` (not differentiable; shares storage and version)."""
+    x = self._data
+    old = _FROM_NP[x.dtype]
+    if dt.itemsize != old.itemsize:
+        what = (f"to view {_SHORT[old.name]} as {_SHORT[dt.name]} (different element sizes)")
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if x.shape[-1] != 1 and x.strides[-1] != x.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {x.strides[-1] // x.itemsize}")
+        if dt.itemsize > old.itemsize:
+            k = dt.itemsize // old.itemsize
+            if x.shape[-1] % k:
+                raise RuntimeError(f"self.size(-1) must be divisible by {k} {what}, but got {x.shape[-1]}")
+            if self.storage_offset() % k:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {k} {what}, but got "
+                                   f"{self.storage_offset()}")
+            if any(st % dt.itemsize for st, n in zip(x.strides[:-1], x.shape[:-1]) if n > 1):
+                raise RuntimeError(f"self.stride(i) must be divisible by {k} for every dimension but the last "
+                                   f"{what}")
+    t = make(x.view(dt.np), self._device)
+    t._version = self._version
+    t._is_view = True
+    return t
+
+
+Tensor.view = _view_method
 _bind(reshape)
 _bind(expand, function=False)
 Tensor.expand_as = lambda self, other: self.expand(other.shape)

@@ -109,6 +109,9 @@ class CopySlices(Node):
             flat[vidx] = xp.broadcast_to(g0._data, vshape)
         return (make(result, grad._device),) + tuple(grads[1:])
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     @property
     def _saved(self):
         return self.fn._saved

@@ -59,5 +59,5 @@ def is_anomaly_check_nan_enabled() -> bool:
 def check_nan(node, grads) -> None:
     """Raise torch's error if one of ``node``'s backward outputs holds a NaN."""
     for i, g in enumerate(grads):
-        if g is not None and g._data.dtype.kind in "fc" and bool(g._device.xp.isnan(g._data).any()):
+        if g is not None and g._data.dtype.kind in "fcV" and bool(g._device.xp.isnan(g._data).any()):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")

@@ -5,7 +5,7 @@ import functools
 
 from .._grad_state import state
 from .._tensor import Tensor, make
-from .._ops._registry import Node, edge
+from .._ops._registry import SAVED_TENSORS_HOOKS, Node, edge, pack_saved
 
 
 class FunctionCtx(Node):
@@ -22,6 +22,8 @@ class FunctionCtx(Node):
 
     @property
     def saved_variables(self):
+        import warnings
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
         return self.saved_tensors
 
 
@@ -29,8 +31,16 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         cls._backward_cls = type(name + "Backward", (FunctionCtx,), {
-            "_backward": staticmethod(lambda ctx, *grads: cls.backward(ctx, *grads)),
-            "_function": cls})
+            "_backward": staticmethod(functools.partial(_run_backward, cls)), "_function": cls})
+
+
+def _run_backward(cls, ctx, *grads):
+    """The user's ``backward``, checked to give a Tensor or None per input (torch's error)."""
+    out = cls.backward(ctx, *grads)
+    for g in (out if type(out) is tuple else (out,)):
+        if g is not None and not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+    return out
 
 
 class Function(metaclass=_FunctionMeta):
@@ -101,7 +111,7 @@ class Function(metaclass=_FunctionMeta):
                                   for o in wrapped)
             for o in wrapped:
                 if isinstance(o, Tensor) and not any(o is n for n in non_diff) \
-                        and o._data.dtype.kind in "fc":
+                        and o._data.dtype.kind in "fcV":
                     if o.grad_fn is None and o._requires_grad and any(o is d for d in dirty):
                         raise RuntimeError("a leaf Variable that requires grad has been used in an "
                                            "in-place operation.")
@@ -109,7 +119,9 @@ class Function(metaclass=_FunctionMeta):
                     o._requires_grad = True
         to_save = ctx.__dict__.pop("_to_save", None)
         if to_save:
-            ctx._saved = tuple((t, t._version[0] if t is not None else 0) for t in to_save)
+            ctx._saved = tuple((t, t._version[0] if t is not None else None) for t in to_save)
+            if SAVED_TENSORS_HOOKS:
+                ctx._saved = pack_saved(ctx._saved)
         return wrapped[0] if single else tuple(wrapped)
 
 

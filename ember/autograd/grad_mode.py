@@ -36,12 +36,21 @@ class _Mode:
         return type(self)()
 
 
-class no_grad(_Mode):
+class _BareDecoratable(_Mode):
+    """A mode that also decorates without parentheses (``@ember.no_grad``)."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecoratable):
     """Disable gradient recording inside the block (``with ember.no_grad():``)."""
     _value = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareDecoratable):
     """Enable gradient recording inside the block, e.g. within ``no_grad``."""
     _value = True
 
@@ -63,6 +72,11 @@ class set_grad_enabled(_Mode):
 
 class inference_mode(_Mode):
     """Like ``no_grad``; tensors made inside are inference tensors in torch (here: plain, no history)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):      # bare ``@ember.inference_mode``
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self._value = not mode

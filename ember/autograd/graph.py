@@ -8,8 +8,37 @@ from __future__ import annotations
 
 from .._grad_state import state
 from .._tensor import Tensor, make
-from .._ops._registry import AccumulateGrad, edge
+from .._ops._registry import SAVED_TENSORS_HOOKS, AccumulateGrad, Node, edge
 from .anomaly_mode import check_nan
+
+
+class saved_tensors_hooks:
+    """Inside the block, tensors saved for backward are stored as ``pack_hook(t)`` and handed to the
+    backward as ``unpack_hook(packed)`` (``torch.autograd.graph.saved_tensors_hooks``)."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        SAVED_TENSORS_HOOKS.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        SAVED_TENSORS_HOOKS.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep tensors saved for backward on the cpu; move them back to their device when needed."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        super().__init__(lambda t: (t.device, t.cpu()), lambda p: p[1].to(p[0]))
+
+
+def increment_version(tensor) -> None:
+    """Bump the version counter(s), as an in-place write would (``torch.autograd.graph.increment_version``)."""
+    for t in (tensor if isinstance(tensor, (list, tuple)) else (tensor,)):
+        t._version[0] += 1
 
 
 def _root_edges(tensors):
@@ -193,13 +222,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         state.enabled = prev_enabled
     if inputs is not None and not accumulate:
         if not allow_unused and any(r is None for r in results):
+            k = next(k for k, r in enumerate(results) if r is None)
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {k} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     if inputs is not None:
-        for k, t in enumerate(inputs):
-            if t.grad_fn is not None and results[k] is not None:
+        for k, t in enumerate(inputs):     # non-leaf inputs; retain_grad's hook already stored its grad
+            if t.grad_fn is not None and results[k] is not None and not t._retains_grad:
                 _accumulate(t, results[k], create_graph, given)
     return None
 
@@ -287,4 +317,5 @@ def _accumulate(t: Tensor, g: Tensor, create_graph: bool, given: set):
         t._grad._data += g._data
         t._grad._version[0] += 1
     for fn in (t.__dict__.get("_post_accumulate_hooks") or ()):
-        fn(t)
+        if fn(t) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
