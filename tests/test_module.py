@@ -441,7 +441,7 @@ def test_parameter_basics():
     q = copy.deepcopy(p)
     assert type(q) is enn.Parameter and q.requires_grad and q is not p
     assert enn.Parameter().shape == (0,)
-    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype"):   # torch's case
         enn.Parameter(ember.ones(2, dtype=ember.int64))
     assert not isinstance(t, enn.Buffer) and isinstance(enn.Buffer(t), enn.Buffer)
 
@@ -551,3 +551,79 @@ def test_fuse_linear_bn_eval_matches_unfused():
     np.testing.assert_allclose(fused(x).detach().numpy(), bn(lin(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
     with pytest.raises(AssertionError, match="To fuse, linear.out_features == bn.num_features"):
         enn.utils.fuse_linear_bn_eval(lin, enn.BatchNorm1d(3).eval())
+
+
+@pytest.mark.parametrize("target,strict", [("1.0", False), ("1.5", False), ("1.9", True), ("0.weight", False),
+                                           ("2.0", False), ("", False), ("0.weight.x", False), ("1.foo", True)])
+def test_set_submodule_matches_torch(target, strict):
+    def run(torch_side):
+        _, nn = _lib(torch_side)
+        m = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU()))
+        try:
+            m.set_submodule(target, nn.Tanh(), strict=strict)
+        except (AttributeError, ValueError) as e:
+            return type(e).__name__, str(e)
+        return repr(m)
+    assert run(False) == run(True)
+
+
+def test_set_submodule_rejects_non_module():
+    for torch_side in (True, False):
+        with pytest.raises(ValueError, match="`module` is not an nn.Module, found <class 'int'>"):
+            _lib(torch_side)[1].Sequential(_lib(torch_side)[1].ReLU()).set_submodule("0", 3)
+
+
+def test_private_state_dict_hooks_used_by_libraries():
+    """``_register_state_dict_hook`` may replace the state dict; ``_register_load_state_dict_pre_hook``
+    calls the hook without the module unless ``with_module``."""
+    def run(torch_side):
+        lib, nn = _lib(torch_side)
+        seen = []
+
+        def add_bias(sd, prefix, *rest):
+            sd.setdefault(prefix + "bias", lib.zeros(3))
+
+        m = nn.Linear(2, 3)
+        m._register_state_dict_hook(lambda mod, sd, prefix, md: {prefix + "renamed": sd[prefix + "weight"]})
+        n = nn.Linear(2, 3)
+        n._register_load_state_dict_pre_hook(add_bias)
+        n._register_load_state_dict_pre_hook(lambda mod, *rest: seen.append(type(mod).__name__), with_module=True)
+        keys = n.load_state_dict({"weight": lib.ones(3, 2)})
+        n.register_state_dict_post_hook(lambda *a: {})
+        with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+            n.state_dict()
+        return list(m.state_dict()), repr(keys), n.bias.tolist(), seen
+    assert run(False) == run(True)
+
+
+def test_compile_is_a_no_op():
+    m = enn.Linear(2, 3)
+    x = ember.ones(1, 2)
+    before = m(x).detach().numpy()
+    assert m.compile() is None
+    np.testing.assert_array_equal(m(x).detach().numpy(), before)
+
+
+def test_legacy_register_backward_hook_matches_torch():
+    """The deprecated hook sees the output node's gradients and may replace them; mixing it with full
+    backward hooks is refused; the multiple-nodes FutureWarning fires where torch's does."""
+    def run(torch_side):
+        lib, nn = _lib(torch_side)
+        lib.manual_seed(0)
+        conv, relu, seq = nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+        seen = []
+        conv.register_backward_hook(lambda m, gi, go: seen.append(([tuple(g.shape) for g in gi],
+                                                                  [tuple(g.shape) for g in go], float(go[0].sum()))))
+        with pytest.warns(FutureWarning, match="non-full backward hook"):     # a leaf input: not a node
+            conv(lib.ones(1, 2, 5, 5, requires_grad=True)).sum().backward()
+        relu.register_backward_hook(lambda m, gi, go: (gi[0] * 0,))
+        x = lib.ones(4, 3, requires_grad=True)
+        relu(x * 2).sum().backward()
+        seen.append(x.grad.abs().sum().item())
+        seq.register_backward_hook(lambda m, gi, go: seen.append([tuple(g.shape) for g in go]))
+        with pytest.warns(FutureWarning, match="non-full backward hook when the forward contains multiple"):
+            seq(lib.ones(4, 3, requires_grad=True)).sum().backward()
+        with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and full backward hooks"):
+            seq.register_full_backward_hook(lambda *a: None)
+        return seen
+    assert run(False) == run(True)

@@ -80,6 +80,13 @@ CASES = [
      [(2, 4, 4), (2, 4, 4), (2, 4, 6)]),
     ("pixel_shuffle", lambda f, x: f.pixel_shuffle(x, 2), [(2, 8, 3, 2)]),
     ("pixel_unshuffle", lambda f, x: f.pixel_unshuffle(x, 2), [(2, 2, 4, 6)]),
+    ("sigmoid", lambda f, x: f.sigmoid(x), [(3, 4)]),
+    ("tanh", lambda f, x: f.tanh(x), [(3, 4)]),
+    ("mse_loss_weight", lambda f, x, y, w: f.mse_loss(x, y, weight=w), [(3, 4), (3, 4), (3, 4)]),
+    ("mse_loss_weight_sum", lambda f, x, y, w: f.mse_loss(x, y, reduction="sum", weight=w), [(3, 4), (3, 4), (3, 4)]),
+    ("l1_loss_weight", lambda f, x, y, w: f.l1_loss(x, y, weight=w), [(3, 4), (3, 4), (3, 4)]),
+    ("l1_loss_weight_none", lambda f, x, y, w: f.l1_loss(x, y, reduction="none", weight=w), [(3, 4), (3, 4), (3, 4)]),
+    ("huber_loss_weight", lambda f, x, y, w: f.huber_loss(x, y, delta=0.5, weight=w), [(3, 4), (3, 4), (3, 4)]),
 ]
 
 
@@ -144,6 +151,46 @@ def test_float32_stays_float32():
         assert t.dtype == ember.float32
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "soft_margin_loss",
+                                  "poisson_nll_loss"])
+def test_integer_target_keeps_input_float_dtype(name):
+    """float32 input with an int64 target: torch promotes to float32 (NumPy alone would give float64)."""
+    x, y = _rand((3, 4), 0).astype(np.float32), np.sign(_rand((3, 4), 1)).astype(np.int64)
+    t = getattr(TF, name)(torch.tensor(x, requires_grad=True), torch.tensor(y), reduction="none")
+    e = getattr(F, name)(ember.tensor(x, requires_grad=True), ember.tensor(y), reduction="none")
+    assert e.dtype == ember.float32
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+    e.sum().backward()
+    assert e.grad_fn is not None
+
+
+def test_clip_grad_norm_negative_inf_is_smallest_magnitude():
+    grads = [_rand((2, 3), 0), _rand((4,), 1)]
+    tp = [torch.nn.Parameter(torch.zeros(g.shape)) for g in grads]
+    ep = [ember.nn.Parameter(ember.zeros(g.shape)) for g in grads]
+    for p, q, g in zip(tp, ep, grads):
+        p.grad, q.grad = torch.tensor(g, dtype=torch.float32), ember.tensor(g, dtype=ember.float32)
+    tn = torch.nn.utils.clip_grad_norm_(tp, 0.01, norm_type=-float("inf"))
+    en = ember.nn.utils.clip_grad_norm_(ep, 0.01, norm_type=-float("inf"))
+    np.testing.assert_allclose(en.numpy(), tn.numpy(), rtol=1e-6)
+    for p, q in zip(tp, ep):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_family_implicit_dim_like_torch(name, shape):
+    """Old code calls ``F.log_softmax(x)`` with no dim: torch warns and picks dim 0 for 0/1/3-d input, else 1."""
+    x = _rand(shape, 0)
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"):
+        t = getattr(TF, name)(torch.tensor(x))
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"):
+        e = getattr(F, name)(ember.tensor(x))
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(getattr(F, name)(ember.tensor(x), 0, dtype=ember.float32).numpy(),
+                               getattr(TF, name)(torch.tensor(x), 0, dtype=torch.float32).numpy(), rtol=1e-6)
+
+
 def test_dropout_functional_training_flag():
     x = ember.ones(10, 10)
     assert F.dropout(x, 0.5, training=False) is x
@@ -170,6 +217,12 @@ INTERP = [
     ("bicubic_ac", dict(size=(6, 5), mode="bicubic", align_corners=True), (1, 2, 4, 3)),
     ("trilinear", dict(size=(3, 4, 5), mode="trilinear"), (1, 2, 2, 3, 3)),
     ("nearest_3d", dict(scale_factor=2), (1, 2, 2, 3, 3)),
+    ("bilinear_aa_down", dict(size=(4, 3), mode="bilinear", antialias=True), (1, 2, 9, 11)),
+    ("bilinear_aa_scale", dict(scale_factor=(0.4, 0.7), mode="bilinear", antialias=True), (2, 1, 10, 7)),
+    ("bilinear_aa_ac", dict(size=(3, 5), mode="bilinear", antialias=True, align_corners=True), (1, 2, 8, 9)),
+    ("bilinear_aa_up", dict(size=(7, 9), mode="bilinear", antialias=True), (1, 2, 3, 4)),
+    ("bicubic_aa_down", dict(size=(4, 2), mode="bicubic", antialias=True), (1, 2, 11, 9)),
+    ("bicubic_aa_mixed", dict(size=(13, 3), mode="bicubic", antialias=True), (1, 1, 5, 8)),
 ]
 
 
@@ -196,6 +249,9 @@ def test_interpolate_errors():
         F.interpolate(ember.randn(1, 2, 3), size=4, mode="bilinear")
     with pytest.raises(ValueError, match="align_corners option can only be set with the interpolating modes"):
         F.interpolate(ember.randn(1, 2, 3), size=4, align_corners=True)
+    for shape, mode in [((1, 1, 4), "linear"), ((1, 1, 4, 4), "nearest"), ((1, 1, 4, 4, 4), "trilinear")]:
+        with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear, bicubic, and lanczos"):
+            F.interpolate(ember.randn(*shape), scale_factor=0.5, mode=mode, antialias=True)
 
 
 def test_unknown_functional_name():

@@ -9,6 +9,8 @@ import ember.nn as enn
 import torch
 tnn = torch.nn
 
+from .test_nn_extra import _same_error
+
 
 def _rand(shape, seed, kind="float"):
     rng = np.random.default_rng(seed)
@@ -71,6 +73,9 @@ def run_module(ctor, inputs, *, train=True, grad=True, atol=1e-7, grad_inputs=No
 
 R = _rand
 LAYERS = [
+    ("sync_batchnorm", lambda nn: nn.SyncBatchNorm(3), [R((4, 3, 2, 5), 70)]),
+    ("sync_batchnorm_3d_input", lambda nn: nn.SyncBatchNorm(3, momentum=None, bias=False), [R((4, 3, 5), 71)]),
+    ("data_parallel", lambda nn: nn.DataParallel(nn.Linear(4, 3)), [R((5, 4), 72)]),
     ("linear", lambda nn: nn.Linear(3, 4), [R((5, 3), 0)]),
     ("linear_3d", lambda nn: nn.Linear(3, 4), [R((2, 5, 3), 1)]),
     ("linear_1d", lambda nn: nn.Linear(3, 4), [R((3,), 1)]),
@@ -205,6 +210,7 @@ ACTIVATIONS = [
     _act("Hardsigmoid"), _act("Hardswish"), _act("Softplus"), _act("Softplus", 2.0, 3.0), _act("Softsign"),
     _act("Softmax", 1), _act("Softmax", dim=-1), _act("LogSoftmax", 1), _act("Softmin", 0), _act("Threshold", 0.1, 20.0),
     _act("LogSigmoid"), _act("Tanhshrink"), _act("Softshrink"), _act("Softshrink", 1.0), _act("Hardshrink"),
+    _act("Hardsigmoid", inplace=True), _act("Hardswish", True), _act("SiLU", inplace=True),
 ]
 
 
@@ -422,3 +428,116 @@ def test_grad_fn_names():
                 .grad_fn).__name__ == "AddmmBackward0"
     assert type(enn.functional.cross_entropy(ember.randn(2, 3, requires_grad=True), ember.tensor([0, 2]))
                 .grad_fn).__name__ == "NllLossBackward0"
+
+
+def _zeros_long(lib, *shape):
+    return lib.zeros(shape, dtype=lib.int64)
+
+
+# Each case raises in torch; ember must raise the same exception type with the same text.
+BAD_INPUTS = [
+    ("bilinear_input2", lambda L: L.nn.Bilinear(3, 4, 5)(L.ones(2, 3), L.ones(2, 5))),
+    ("bilinear_input1", lambda L: L.nn.functional.bilinear(L.ones(2, 4), L.ones(2, 4), L.ones(5, 3, 4))),
+    ("bilinear_batch", lambda L: L.nn.functional.bilinear(L.ones(2, 3), L.ones(3, 4), L.ones(5, 3, 4))),
+    ("bilinear_ndim", lambda L: L.nn.functional.bilinear(L.ones(3), L.ones(3, 4), L.ones(5, 3, 4))),
+    ("bilinear_bias", lambda L: L.nn.functional.bilinear(L.ones(2, 3), L.ones(2, 4), L.ones(5, 3, 4), L.ones(6))),
+    ("maxpool2d_too_small", lambda L: L.nn.MaxPool2d(3)(L.ones(1, 1, 8, 2))),
+    ("maxpool3d_too_small", lambda L: L.nn.MaxPool3d(3)(L.ones(1, 2, 2, 5, 5))),
+    ("maxpool1d_too_small", lambda L: L.nn.MaxPool1d(3)(L.ones(2, 3, 2))),
+    ("avgpool1d_too_small", lambda L: L.nn.AvgPool1d(3)(L.ones(1, 2, 2))),
+    ("avgpool2d_too_small", lambda L: L.nn.AvgPool2d(3)(L.ones(1, 2, 2, 5))),
+    ("avgpool3d_too_small", lambda L: L.nn.AvgPool3d(3)(L.ones(1, 2, 2, 5, 5))),
+    ("unpool_output_size", lambda L: L.nn.MaxUnpool2d(2)(L.ones(1, 1, 2, 2), _zeros_long(L, 1, 1, 2, 2),
+                                                          output_size=(7, 7))),
+    ("unpool_output_size_upper", lambda L: L.nn.MaxUnpool1d(2)(L.ones(1, 1, 4), _zeros_long(L, 1, 1, 4),
+                                                               output_size=(10,))),
+    ("unpool_output_size_len", lambda L: L.nn.MaxUnpool2d(2)(L.ones(1, 1, 2, 2), _zeros_long(L, 1, 1, 2, 2),
+                                                             output_size=(1, 1, 1, 5, 5))),
+    ("unpool_bad_index_1d", lambda L: L.nn.functional.max_unpool1d(L.ones(1, 1, 2), _zeros_long(L, 1, 1, 2) + 100,
+                                                                   2)),
+    ("upsample_1d_input", lambda L: L.nn.Upsample(scale_factor=2)(L.ones(3))),
+    ("interpolate_6d_input", lambda L: L.nn.functional.interpolate(L.ones(1, 1, 1, 1, 1, 1), size=3)),
+    ("interpolate_scale_len", lambda L: L.nn.functional.interpolate(L.ones(1, 1, 4), scale_factor=(2, 2))),
+    ("interpolate_size_len", lambda L: L.nn.functional.interpolate(L.ones(1, 1, 4), size=(2, 2))),
+    ("pad_reflect_size_vs_dim", lambda L: L.nn.functional.pad(L.ones(1, 1, 4, 4), (1, 1), mode="reflect")),
+    ("pad_replicate_size_vs_dim", lambda L: L.nn.functional.pad(L.ones(4, 4), (1, 1, 1, 1), mode="replicate")),
+    ("pad_reflect_argument_number", lambda L: L.nn.functional.pad(L.ones(1, 1, 4, 4), (1, 1, 5, 5), mode="reflect")),
+    ("affine_grid_size_text", lambda L: L.nn.functional.affine_grid(L.ones(1, 3, 3), (1, 1, 4, 4),
+                                                                    align_corners=False)),
+    ("embedding_float_index", lambda L: L.nn.Embedding(5, 3)(L.tensor([1.0]))),
+    ("embedding_uint8_index", lambda L: L.nn.Embedding(5, 3)(L.tensor([1], dtype=L.uint8))),
+    ("ce_float_target_wrong_shape", lambda L: L.nn.CrossEntropyLoss()(L.ones(2, 3), L.tensor([0.0, 1.0]))),
+    ("nll_int32_target", lambda L: L.nn.NLLLoss()(L.ones(2, 3), L.tensor([0, 1], dtype=L.int32))),
+    ("nll_multi_target", lambda L: L.nn.NLLLoss()(L.ones(2, 3), _zeros_long(L, 2, 2))),
+    ("nll_1d_input", lambda L: L.nn.NLLLoss()(L.ones(3), _zeros_long(L, 2))),
+    ("nll_3d_target_shape", lambda L: L.nn.NLLLoss()(L.ones(2, 3, 4), _zeros_long(L, 2, 4, 1))),
+    ("nll_4d_target_ndim", lambda L: L.nn.NLLLoss()(L.ones(2, 3, 4, 5), _zeros_long(L, 2, 20))),
+    ("nll_4d_target_shape", lambda L: L.nn.NLLLoss()(L.ones(2, 3, 4, 5), _zeros_long(L, 2, 4, 6))),
+    ("nll_4d_float_target", lambda L: L.nn.NLLLoss()(L.ones(2, 3, 4, 5), L.zeros(2, 4, 6))),
+    ("nll_0d_target_batch", lambda L: L.nn.functional.cross_entropy(L.ones(2, 3), _zeros_long(L))),
+    ("conv_transpose_output_size", lambda L: L.nn.ConvTranspose2d(2, 3, 3, stride=2)(L.ones(1, 2, 4, 4),
+                                                                                  output_size=(1, 3, 9, 12))),
+    ("conv_transpose_output_size_len", lambda L: L.nn.ConvTranspose2d(2, 3, 3, stride=2)(L.ones(1, 2, 4, 4),
+                                                                                      output_size=(3,))),
+    ("unflatten_sizes", lambda L: L.nn.Unflatten(1, (2, 2))(L.ones(2, 5))),
+    ("flatten_dims_order", lambda L: L.nn.Flatten(2, 1)(L.ones(2, 3, 4))),
+    ("parameter_int_dtype", lambda L: L.nn.Parameter(L.ones(2, dtype=L.int64))),
+    ("mse_weight_shape", lambda L: L.nn.functional.mse_loss(L.ones(2, 3), L.ones(2, 3), weight=L.ones(3))),
+]
+
+
+@pytest.mark.parametrize("name,fn", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_matches_torch(name, fn):
+    _same_error(lambda: fn(torch), lambda: fn(ember))
+
+
+def test_linear_grad_fn_names_follow_input_rank():
+    """torch runs linear as a 2-D GEMM and views other ranks back: the printed grad_fn says so."""
+    for bias in (True, False):
+        for shape in [(3,), (2, 3), (4, 2, 3)]:
+            t = tnn.Linear(3, 2, bias=bias)(torch.ones(shape))
+            e = enn.Linear(3, 2, bias=bias)(ember.ones(shape))
+            assert type(e.grad_fn).__name__ == type(t.grad_fn).__name__
+
+
+BF16_LAYERS = [
+    ("linear", lambda nn: nn.Linear(8, 4), (3, 8)),
+    ("conv2d", lambda nn: nn.Conv2d(2, 3, 3, padding=1), (1, 2, 5, 5)),
+    ("conv2d_groups", lambda nn: nn.Conv2d(4, 6, 3, groups=2), (2, 4, 5, 5)),
+    ("conv_transpose2d", lambda nn: nn.ConvTranspose2d(2, 3, 3, stride=2), (1, 2, 3, 3)),
+    ("max_pool2d", lambda nn: nn.MaxPool2d(2), (1, 2, 4, 4)),
+    ("upsample_bilinear", lambda nn: nn.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 3)),
+    ("adaptive_avg_pool2d", lambda nn: nn.AdaptiveAvgPool2d(2), (1, 2, 5, 5)),
+    ("lstm", lambda nn: nn.LSTM(4, 3), (5, 2, 4)),
+]
+
+
+@pytest.mark.parametrize("name,ctor,shape", BF16_LAYERS, ids=[c[0] for c in BF16_LAYERS])
+def test_bfloat16_layers_stay_bfloat16(name, ctor, shape):
+    """NumPy's bfloat16 GEMM returns float32: outputs and grads must still come back in bfloat16."""
+    tmod = ctor(tnn)
+    emod = ctor(enn)
+    _copy_state(tmod, emod)
+    tmod, emod = tmod.bfloat16(), emod.bfloat16()
+    x = np.linspace(-2, 2, int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    tx = torch.tensor(x).bfloat16().requires_grad_()
+    ex = ember.tensor(x).bfloat16().requires_grad_()
+    ty, ey = _as_list(tmod(tx))[0], _as_list(emod(ex))[0]
+    assert ey.dtype == ember.bfloat16 and ty.dtype == torch.bfloat16
+    np.testing.assert_allclose(ey.float().detach().numpy(), ty.float().detach().numpy(), atol=2e-2, rtol=2e-2)
+    ty.float().sum().backward()
+    ey.float().sum().backward()
+    assert ex.grad.dtype == ember.bfloat16
+    np.testing.assert_allclose(ex.grad.float().numpy(), tx.grad.float().numpy(), atol=5e-2, rtol=5e-2)
+
+
+def test_convert_sync_batchnorm_shares_state_like_torch():
+    def build(nn):
+        inner = nn.Sequential(nn.BatchNorm1d(2, affine=False))
+        return nn.Sequential(nn.Conv2d(1, 3, 1), nn.BatchNorm2d(3), inner).eval()
+    tsrc, esrc = build(tnn), build(enn)
+    tconv, econv = tnn.SyncBatchNorm.convert_sync_batchnorm(tsrc), enn.SyncBatchNorm.convert_sync_batchnorm(esrc)
+    assert repr(econv) == repr(tconv)
+    assert list(econv.state_dict()) == list(tconv.state_dict())
+    assert econv[1].weight is esrc[1].weight and econv[1].running_mean is esrc[1].running_mean
+    assert not econv[1].training

@@ -215,6 +215,7 @@ def test_lbfgs_matches_torch(line_search_fn):
     np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6)
     ts, es = topt.state_dict()["state"][0], eopt.state_dict()["state"][0]
     assert es["n_iter"] == ts["n_iter"] and es["func_evals"] == ts["func_evals"]
+    assert list(es) == list(ts)             # same keys in the same order, as a saved checkpoint lists them
 
 
 def test_lbfgs_rejects_groups():

@@ -13,6 +13,16 @@ import ember.nn.functional as F
 from sklearn import datasets
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """These GEMMs are tiny: on a busy shared machine BLAS worker threads only contend (a step ran ~10x
+    slower with them), which would make the time budget below measure the machine's load, not ember."""
+    before = ember.get_num_threads()
+    ember.set_num_threads(1)
+    yield
+    ember.set_num_threads(before)
+
+
 def _digits():
     d = datasets.load_digits()
     x = (d.images / 16.0).astype(np.float32)

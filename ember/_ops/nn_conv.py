@@ -70,7 +70,8 @@ def _channels_first(xp, a, groups):
 def _gemm(xp, a, b, ta=False, tb=False):
     """Per-group 2-D GEMM of stacked (groups, ., .) operands, optionally transposed."""
     outs = [(a[i].T if ta else a[i]) @ (b[i].T if tb else b[i]) for i in range(a.shape[0])]
-    return outs[0][None] if len(outs) == 1 else xp.stack(outs)
+    out = outs[0][None] if len(outs) == 1 else xp.stack(outs)
+    return out.astype(a.dtype, copy=False)          # ml_dtypes: bf16 @ bf16 -> f32
 
 
 def _bmm(xp, a, b):
@@ -81,7 +82,7 @@ def _bmm(xp, a, b):
     """
     n, g = b.shape[:2]
     if g == 1:
-        return xp.matmul(a[0], b[:, 0])
+        return xp.matmul(a[0], b[:, 0]).astype(a.dtype, copy=False)
     y = xp.empty((n, g, a.shape[1], b.shape[3]), a.dtype)
     for i in range(g):
         xp.matmul(a[i], b[:, i], out=y[:, i])

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, make
 from .._grad_state import state as _grad_state
 from ._registry import defop
@@ -197,13 +198,6 @@ def _(ctx, g):
     return _unrows_t(gx, shape), None
 
 
-def _check_batch(input, target):
-    n_in = input.shape[0] if input.ndim > 1 else 1
-    n_t = target.shape[0] if target.ndim >= 1 and input.ndim > 1 else 1
-    if input.ndim > 1 and n_in != n_t:
-        raise ValueError(f"Expected input batch_size ({n_in}) to match target batch_size ({n_t}).")
-
-
 def _weight_array(weight, c):
     if weight is None:
         return None
@@ -211,6 +205,31 @@ def _weight_array(weight, c):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
     return weight._data
+
+
+def _check_class_target(input, target):
+    """torch's checks of a class-index ``target`` against ``input`` of shape (N, C, d1, ...) or (C,):
+    batch size, then shape and dtype (the 4-d path checks dtype before shape)."""
+    if input.ndim > 1 and input.shape[0] != (target.shape[0] if target.ndim else 0):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
+    long_or_byte = target.dtype.name in ("int64", "uint8")
+    if input.ndim == 4 and not long_or_byte:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dt(target._data)}")
+    want = (input.shape[0],) + tuple(input.shape[2:])
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    if input.ndim == 4 and target.ndim != 3:
+        raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                           f"{target.ndim}")
+    if input.ndim == 4 and tuple(target.shape) != want:
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
+    if input.ndim > 2 and tuple(target.shape) != want:
+        raise RuntimeError(f"Expected target size {list(want)}, got {list(target.shape)}")
+    if not long_or_byte:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dt(target._data)}")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -222,14 +241,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
-    if target.dtype.is_floating_point:
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
-    else:
-        _check_batch(input, target)
-        exp_shape = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
-        if tuple(target.shape) != exp_shape:
-            raise RuntimeError(f"Expected target size {list(exp_shape)}, got {list(target.shape)}")
+    if not (target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)):
+        _check_class_target(input, target)
     return _cross_entropy(input, target, _weight_array(weight, c), ignore_index, reduction, label_smoothing)
 
 
@@ -238,7 +251,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """Negative log-likelihood of log-probabilities ``input`` (classes on dim 1) at ``target``."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _check_batch(input, target)
+    _check_class_target(input, target)
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
     return _nll_loss(input, target, _weight_array(weight, c), ignore_index, reduction)
 
@@ -251,7 +264,7 @@ def _elementwise_loss(name, node_name, loss, grads):
     @defop(name, nin=2, node_name=node_name)
     def op(ctx, x, y, reduction, *params):
         xp = ctx.xp
-        l = loss(xp, x, y, *params)
+        l = loss(xp, *_float_pair(xp, x, y), *params)
         ctx.save_for_backward(x, y)
         ctx.reduction, ctx.params = reduction, params
         if reduction == "mean":
@@ -277,6 +290,17 @@ def _elementwise_loss(name, node_name, loss, grads):
                 g * dy if need[1] and dy is not None else None)
 
     return op
+
+
+def _float_pair(xp, x, y):
+    """``x`` and ``y`` with an integer or bool one cast to the other's floating dtype, as torch's type
+    promotion does (NumPy would widen float32 with int64 to float64)."""
+    xf, yf = from_numpy_dtype(x.dtype).is_floating_point, from_numpy_dtype(y.dtype).is_floating_point
+    if xf and not yf:
+        return x, y.astype(x.dtype)
+    if yf and not xf:
+        return x.astype(y.dtype), y
+    return x, y
 
 
 def _const(a, like):
@@ -428,12 +452,27 @@ def _check_sizes(input, target, name):
                       "the same size.", stacklevel=3)
 
 
+def _weighted(op, input, target, reduction, weight, mean_over_weight, *params):
+    """``op``'s loss with each element scaled by ``weight`` (input-shaped), as torch's optional ``weight``
+    of mse/l1/huber: ``mean`` divides by ``weight.sum()`` (mse, l1) or by the element count (huber)."""
+    if weight is None:
+        return op(input, target, reduction, *params)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = op(input, target, "none", *params) * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if mean_over_weight else loss.mean()
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_sizes(input, target, "mse_loss")
-    return _mse_loss(input, target, reduction)
+    return _weighted(_mse_loss, input, target, reduction, weight, True)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -441,7 +480,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_sizes(input, target, "l1_loss")
-    return _l1_loss(input, target, reduction)
+    return _weighted(_l1_loss, input, target, reduction, weight, True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -460,7 +499,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_sizes(input, target, "huber_loss")
-    return _huber_loss(input, target, reduction, delta)
+    return _weighted(_huber_loss, input, target, reduction, weight, False, delta)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make
-from ._registry import adjoint_pair, apply, defop
+from ._registry import _type_name, adjoint_pair, apply, defop, variant
 from ._util import add_rows_at
 
 PUBLIC = {}
@@ -66,6 +66,8 @@ def _dt(a):
 def _linear(ctx, x, w, b):
     _check_linear(x, w)
     ctx.save_for_backward(x, w)
+    if x.ndim != 2:                      # torch: addmm on a 2-D view, then a view back
+        ctx.__class__ = _LinearView
     out = _mm(x, w)
     out += b
     return out
@@ -75,14 +77,15 @@ def _linear(ctx, x, w, b):
 def _linear_nobias(ctx, x, w):
     _check_linear(x, w)
     ctx.save_for_backward(x, w)
+    if x.ndim != 2:                      # torch: mm on a 2-D view, then a squeeze or view back
+        ctx.__class__ = _LinearNobiasSqueeze if x.ndim == 1 else _LinearNobiasView
     return _mm(x, w)
 
 
 def _mm(x, w):
     """``x @ w.T`` as one 2-D GEMM whatever the leading dims of ``x``."""
-    if x.ndim <= 2:
-        return x @ w.T
-    return (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    out = x @ w.T if x.ndim <= 2 else (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    return out.astype(x.dtype, copy=False)          # ml_dtypes: bf16 @ bf16 -> f32
 
 
 def _linear_grads(ctx, g, has_bias):
@@ -108,6 +111,11 @@ def _(ctx, g):
 @_linear_nobias.backward
 def _(ctx, g):
     return _linear_grads(ctx, g, False)
+
+
+_LinearView = variant(_linear, "ViewBackward0")
+_LinearNobiasSqueeze = variant(_linear_nobias, "SqueezeBackward4")
+_LinearNobiasView = variant(_linear_nobias, "UnsafeViewBackward0")
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -210,12 +218,19 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if mode != "constant":
         if value:
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        if input.ndim - len(pad) // 2 not in (1, 2):           # a batch dim and/or a channel dim in front
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
         for i in range(len(pad) // 2):
             n = input.shape[input.ndim - 1 - i]
             a, b = pad[2 * i], pad[2 * i + 1]
             if mode == "reflect" and (a >= n or b >= n):
                 raise RuntimeError(
-                    f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, "
                     f"but got: padding ({a}, {b}) at dimension {input.ndim - 1 - i} of input "
                     f"{list(input.shape)}")
             if mode == "circular" and (a > n or b > n):
@@ -330,9 +345,10 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 # ---- embedding -----------------------------------------------------------------------------------
 @defop("embedding", nin=2)
 def _embedding(ctx, weight, idx, padding_idx, scale_grad_by_freq):
-    if idx.dtype.kind not in "iu":
+    if idx.dtype.name not in ("int64", "int32"):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar "
-                           f"types: Long, Int; but got {_dt(idx)} instead (while checking arguments for embedding)")
+                           f"types: Long, Int; but got {_type_name(idx)} instead (while checking arguments for "
+                           "embedding)")
     n = weight.shape[0]
     if idx.size and (idx.max() >= n or idx.min() < -n):
         raise IndexError("index out of range in self")

@@ -11,7 +11,8 @@ from itertools import product
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import adjoint_pair, defop
+from ._registry import _SHORT, adjoint_pair, defop, variant
+from .random import rand
 
 PUBLIC = {}
 
@@ -70,10 +71,18 @@ def _max_pool_forward(ctx, x, k, s, p, d, ceil):
     xp = ctx.xp
     nd = len(k)
     out = tuple(_out_len(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(nd))
-    is_float = x.dtype.kind == "f"
+    is_float = x.dtype.kind in "fV"               # "V": ml_dtypes' bfloat16
     lowest = -xp.inf if is_float else xp.iinfo(x.dtype).min
     xpad = _pad_to(xp, x, p, out, k, s, d, lowest)
     views = [xpad[_kernel_slices(idx, out, s, d)] for idx in product(*[range(v) for v in k])]
+    y, am = _max_over(xp, views, is_float)
+    ctx.am = am
+    ctx.geom = (x.shape, k, s, p, d, out)
+    return y, am, out
+
+
+def _max_over(xp, views, is_float):
+    """Elementwise max of ``views`` and the position of the winner (first on ties, last NaN)."""
     y = views[0].copy()
     am = xp.zeros(y.shape, np.int64 if len(views) >= 127 else np.int8)
     _running_argmax(xp, views, y, am, False)
@@ -81,9 +90,7 @@ def _max_pool_forward(ctx, x, k, s, p, d, ceil):
         y[...] = views[0]
         am[...] = 0
         _running_argmax(xp, views, y, am, True)
-    ctx.am = am
-    ctx.geom = (x.shape, k, s, p, d, out)
-    return y, am, out
+    return y, am
 
 
 def _running_argmax(xp, views, y, am, nan):
@@ -172,6 +179,20 @@ _max_pool_gather, _max_pool_scatter = adjoint_pair(
     adjoint_node_name="MaxPool2DWithIndicesBackwardBackward0")
 
 
+def _check_pool_out(input, out, k, name):
+    """torch's error when a pooling window leaves no output position along some spatial dim."""
+    if min(out) > 0:
+        return
+    if name == "max_pool1d":
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {min(out)}")
+    if name == "avg_pool3d":
+        raise RuntimeError("input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} kH: {} kW: {})"
+                           .format(*input.shape[2:], *k))
+    lead = [input.shape[1]] + [1] * (name == "avg_pool1d")     # torch pools 1d as 2d over a unit height
+    raise RuntimeError(f"Given input size: ({'x'.join(map(str, lead + list(input.shape[2:])))}). Calculated "
+                       f"output size: ({'x'.join(map(str, lead + list(out)))}). Output size is too small")
+
+
 def max_pool(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name):
     """Shared body of max_pool{1,2,3}d (unbatched input allowed)."""
     k = _tuple(kernel_size, nd)
@@ -188,10 +209,8 @@ def max_pool(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode, r
     unbatched = input.ndim == nd + 1
     if unbatched:
         input = input.reshape((1,) + tuple(input.shape))
-    for i in range(nd):
-        if _out_len(input.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) <= 0:
-            raise RuntimeError(f"Given input size: ({'x'.join(map(str, input.shape[1:]))}). Calculated output "
-                               "size is too small")
+    _check_pool_out(input, [_out_len(input.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd)],
+                    k, name)
     if not return_indices:
         y = _max_pool_noidx(input, k, s, p, d, ceil_mode)
         return y.reshape(tuple(y.shape[1:])) if unbatched else y
@@ -261,6 +280,8 @@ def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, 
     unbatched = input.ndim == nd + 1
     if unbatched:
         input = input.reshape((1,) + tuple(input.shape))
+    _check_pool_out(input, [_out_len(input.shape[2 + i], k[i], s[i], p[i], 1, ceil_mode) for i in range(nd)], k,
+                    name)
     y = _avg_pool(input, *_avg_pool_geometry(input, k, s, p, ceil_mode, count_include_pad, divisor_override))
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
@@ -293,7 +314,7 @@ def _apply_along(xp, x, mats, transpose=False):
     for j, m in enumerate(mats):
         axis = x.ndim - nd + j
         m = m if not transpose else m.T
-        x = xp.moveaxis(xp.matmul(m, xp.moveaxis(x, axis, -2)), -2, axis)
+        x = xp.moveaxis(xp.matmul(m, xp.moveaxis(x, axis, -2)).astype(m.dtype, copy=False), -2, axis)
     return xp.ascontiguousarray(x)
 
 
@@ -388,12 +409,17 @@ _index_gather, _index_scatter_add = adjoint_pair("_index_gather", _index_gather_
                                                  adjoint_node_name="AdaptiveMaxPool2DBackwardBackward0")
 
 
+def _volume_text(shape, nd):
+    """An unpooled plane's size as torch's index error shows it (1-d as a width-1 column, then a paren)."""
+    return "x".join(map(str, tuple(shape[len(shape) - nd:]) + (1,) * (nd == 1)))
+
+
 @defop("max_unpool", nin=2, node_name="MaxUnpool2DBackward0")
 def _max_unpool(ctx, x, ind, shape, nd):
     lead, plane = _planes(shape, nd)
     if ind.size and (ind.min() < 0 or ind.max() >= plane):
         raise RuntimeError(f"Found an invalid max index: {int(ind.max() if ind.max() >= plane else ind.min())} "
-                           f"(output volumes are of size {'x'.join(map(str, shape[len(shape) - nd:]))}")
+                           f"(output volumes are of size {_volume_text(shape, nd)})")
     ctx.ind, ctx.shape, ctx.nd = ind, shape, nd
     return _index_scatter_fn(ctx.xp, x, ind, shape, nd, False)
 
@@ -401,6 +427,22 @@ def _max_unpool(ctx, x, ind, shape, nd):
 @_max_unpool.backward
 def _(ctx, g):
     return _index_gather(g, ctx.ind, ctx.shape, ctx.nd), None
+
+
+def _unpool_output_size(output_size, sp, k, s, p, ndim):
+    """An explicit max_unpool ``output_size`` (spatial, or with the leading dims), checked as torch does:
+    each size within ``stride`` below and strictly less than ``stride`` above the default."""
+    nd = len(sp)
+    if len(output_size) not in (nd, ndim):
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                         f"length of '{len(output_size)}'")
+    out = tuple(int(o) for o in output_size)[-nd:]
+    for d in range(nd):
+        default = (sp[d] - 1) * s[d] - 2 * p[d] + k[d]
+        if not default - s[d] <= out[d] < default + s[d]:
+            raise ValueError(f'invalid output_size "{out}" (dim {d} must be between {default - s[d]} and '
+                             f'{default + s[d]})')
+    return out
 
 
 def max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
@@ -412,7 +454,7 @@ def max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
     if output_size is None:
         out = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
     else:
-        out = tuple(output_size)[-nd:]
+        out = _unpool_output_size(output_size, sp, k, s, p, input.ndim)
     shape = tuple(input.shape[:input.ndim - nd]) + tuple(int(o) for o in out)
     return _max_unpool(input, indices, shape, nd)
 
@@ -423,6 +465,120 @@ def adaptive_max_pool(input, output_size, return_indices, nd):
         raise RuntimeError(f"adaptive_max_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
                            f"{list(input.shape)}")
     y, ind = _adaptive_max_pool(input, _out_sizes(output_size, input.shape, nd))
+    return (y, ind) if return_indices else y
+
+
+# ---- fractional max pool ---------------------------------------------------------------------------
+def _fractional_starts(xp, u, n, out, k):
+    """Window starts along one dim, (N, C, out), from each plane's sample ``u`` in [0, 1).
+
+    As torch: computed in the samples' dtype, start ``i`` is ``int((i + u) * a) - int(u * a)`` with
+    ``a = (n - k) / (out - 1)``, and the last window ends at the input's end.
+    """
+    dt = u.dtype.type
+    starts = xp.full(u.shape + (out,), n - k, np.int64)
+    if out > 1:
+        alpha = dt(n - k) / dt(out - 1)
+        i = xp.arange(out - 1).astype(u.dtype)
+        starts[..., :-1] = ((i + u[..., None]) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)[..., None]
+    return starts
+
+
+@defop("fractional_max_pool", nin=2, nondiff_outputs=(1,), node_name="FractionalMaxPool2DBackward0")
+def _fractional_max_pool(ctx, x, samples, k, out):
+    """Max over pseudo-random windows: per plane and dim, ``out`` windows of size ``k`` from ``samples``."""
+    xp = ctx.xp
+    nd = len(k)
+    if nd == 3:
+        ctx.__class__ = _FractionalMaxPool3D
+    ctx.in_shape, ctx.nd = x.shape, nd
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x[None]
+    lead, sp = x.shape[:2], x.shape[2:]
+    ind = xp.zeros(lead + (1,) * nd, np.int64)        # flat index of each window's first element
+    for j in range(nd):
+        u = samples[:lead[0], :, 1 - j if nd == 2 else j]       # torch: 2-d samples are (width, height)
+        starts = _fractional_starts(xp, u, sp[j], out[j], k[j])
+        ind = ind * sp[j] + starts.reshape(lead + tuple(out[j] if i == j else 1 for i in range(nd)))
+    offsets = []
+    for idx in product(*[range(v) for v in k]):
+        off = 0
+        for j, i in enumerate(idx):
+            off = off * sp[j] + i
+        offsets.append(off)
+    flat = x.reshape(lead + (-1,))
+    views = [xp.take_along_axis(flat, (ind + off).reshape(lead + (-1,)), axis=2).reshape(ind.shape)
+             for off in offsets]
+    y, am = _max_over(xp, views, True)
+    ind = ind + xp.asarray(np.array(offsets, np.int64))[am]
+    if unbatched:
+        y, ind = y[0], ind[0]
+    ctx.ind = ind
+    return y, ind
+
+
+@_fractional_max_pool.backward
+def _(ctx, g, _gi=None):
+    return _index_scatter_add(g, ctx.ind, ctx.in_shape, ctx.nd), None
+
+
+_FractionalMaxPool3D = variant(_fractional_max_pool, "FractionalMaxPool3DBackward0")
+
+
+def _fractional_sizes(v, nd, what, name):
+    v = tuple(v) if isinstance(v, (list, tuple)) else (v,) * nd
+    if len(v) != nd:
+        raise RuntimeError(f"{name}: {what} must either be a single Int or tuple of "
+                           f"{'Ints' if nd == 2 else 'three Ints'}")
+    return tuple(int(i) for i in v)
+
+
+def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, samples, nd):
+    """Shared body of fractional_max_pool{2,3}d (unbatched input allowed)."""
+    name = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if nd == 2 and len(output_ratio) > 2:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * nd
+        output_size = [int(input.size(j - nd) * ratio[j]) for j in range(nd)]
+    if samples is None:
+        samples = rand(1 if input.dim() == nd + 1 else input.size(0), input.size(-nd - 1), nd,
+                       dtype=input.dtype, device=input.device)
+    k = _fractional_sizes(kernel_size, nd, "kernel_size", name)
+    out = _fractional_sizes(output_size, nd, "output_size", name)
+    where = f"{name}()" if nd == 2 else f"{name}_out()"
+    shape = list(input.shape)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{where}: Expected {nd + 1}D or {nd + 2}D tensor, but got: {shape}")
+    for i in range(1, input.ndim):
+        if shape[i] <= 0:
+            raise RuntimeError(f"{where}: Expected input to have non-zero size for non-batch dimensions, but "
+                               f"got{shape} with dimension {i} being empty.")
+    for dim, ki, oi, n in zip(("time", "height", "width")[3 - nd:], k, out, shape[-nd:]):
+        if oi + ki - 1 > n - (nd == 3):                   # torch: 3-d needs one spare element
+            raise RuntimeError(f"{where}: pool {dim} {ki} too large relative to input {dim} {n}")
+    if any(o < 0 for o in out):
+        o = next(o for o in out if o < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {o}: {shape[:-nd] + list(out)}")
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.ndim != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.ndim}")
+    if samples.shape[0] < (1 if input.ndim == nd + 1 else shape[0]):
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != shape[-nd - 1]:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {samples.shape[2]}.")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{name}_out_frame\" not implemented for '{_SHORT[input._data.dtype.name]}'")
+    if samples.requires_grad:
+        raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument "
+                           "'random_samples'. This input cannot have requires_grad True.")
+    y, ind = _fractional_max_pool(input, samples, k, out)
     return (y, ind) if return_indices else y
 
 
@@ -479,45 +635,82 @@ def resample_matrix(n_in, n_out, mode, align_corners, scale_factor):
     return m
 
 
-def interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor):
+def _antialias_filter(x, mode):
+    """PIL's resampling filters as torch's antialiased resize uses them (cubic with a = -0.5)."""
+    x = np.abs(x)
+    if mode == "linear":
+        return np.maximum(0.0, 1.0 - x)
+    a = -0.5
+    return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                    np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+
+
+def antialias_matrix(n_in, n_out, mode, align_corners, scale_factor):
+    """The (n_out, n_in) matrix of antialiased 1-d linear / cubic resampling: when shrinking, the filter
+    is stretched by the scale so that every input pixel contributes; each row is normalised to sum 1."""
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        scale = 1.0 / scale_factor if scale_factor else n_in / n_out
+    stretch = max(scale, 1.0)
+    support = (1.0 if mode == "linear" else 2.0) * stretch
+    m = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = scale * (i + 0.5)
+        lo, hi = max(int(center - support + 0.5), 0), min(int(center + support + 0.5), n_in)
+        w = _antialias_filter((np.arange(lo, hi) - center + 0.5) / stretch, mode)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
+def interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias=False):
     """Shared body of ``F.interpolate`` for nearest, (bi/tri)linear, bicubic and area modes."""
     nd = input.ndim - 2
     sp = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
-        out = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nd
-        if len(out) != nd:
+        out = tuple(size) if isinstance(size, (list, tuple)) else (size,) * max(nd, 0)
+        if len(out) != nd and isinstance(size, (list, tuple)):
             raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
-                             f"spatial dimensions of {list(sp)} and output size of {list(out)}. Please provide input "
+                             f"spatial dimensions of {list(sp)} and output size of {size}. Please provide input "
                              "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
         scales = (None,) * nd
     elif scale_factor is not None:
-        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * nd
+        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * max(nd, 0)
+        if len(scales) != nd and isinstance(scale_factor, (list, tuple)):
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(sp)} and scale_factor of shape {scale_factor}. Please "
+                             "provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in "
+                             "(s1, s2, ...,sK) format.")
         out = tuple(int(np.floor(s * f)) for s, f in zip(sp, scales))
         if recompute_scale_factor:
             scales = (None,) * nd
     else:
         raise ValueError("either size or scale_factor should be defined")
+    kind = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear", "bilinear": "linear",
+            "trilinear": "linear", "bicubic": "cubic", "area": "area"}.get(mode)
+    if kind is None or not 1 <= nd <= 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
     if mode == "area":
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
                              "linear | bilinear | bicubic | trilinear")
-        if 1 <= nd <= 3:
-            return adaptive_avg_pool(input, out, nd)       # torch: area resampling is adaptive average pooling
-    kind = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear", "bilinear": "linear",
-            "trilinear": "linear", "bicubic": "cubic"}.get(mode)
+        return adaptive_avg_pool(input, out, nd)           # torch: area resampling is adaptive average pooling
     need = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}.get(mode)
-    if kind is None:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
-                                  f"nearest-exact (got {mode})")
     if need is not None and need != nd:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input")
     if kind.startswith("nearest") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
     xp = input._device.xp
-    mats = [xp.asarray(resample_matrix(sp[j], out[j], kind, bool(align_corners), scales[j]).astype(input._data.dtype))
+    matrix = antialias_matrix if antialias else resample_matrix
+    mats = [xp.asarray(matrix(sp[j], out[j], kind, bool(align_corners), scales[j]).astype(input._data.dtype))
             for j in range(nd)]
     return _resample(input, mats)

@@ -17,3 +17,7 @@ from .modules import (LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTr
                       LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
                       LazyInstanceNorm2d, LazyInstanceNorm3d)
 from .parameter import UninitializedParameter, UninitializedBuffer  # noqa: F401
+from .modules import FractionalMaxPool2d, FractionalMaxPool3d, AdaptiveLogSoftmaxWithLoss, NLLLoss2d, Container  # noqa: F401
+from .modules import SyncBatchNorm  # noqa: F401
+from . import parallel  # noqa: F401
+from .parallel import DataParallel  # noqa: F401

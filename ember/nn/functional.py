@@ -13,8 +13,8 @@ from .._ops import activation as _act
 from .._ops import nn_conv as _conv
 from .._ops import nn_pool as _pool
 from .._ops.activation import (celu, celu_, elu, elu_, gelu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
-                               hardtanh_, leaky_relu, leaky_relu_, log_softmax, logsigmoid, mish, relu, relu6,
-                               relu_, selu, selu_, silu, softmax, softmin, softplus, softshrink, softsign,
+                               hardtanh_, leaky_relu, leaky_relu_, logsigmoid, mish, relu, relu6,
+                               relu_, selu, selu_, sigmoid, silu, softplus, softshrink, softsign, tanh,
                                tanhshrink, threshold, threshold_)
 from .._ops.nn_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
                             huber_loss, kl_div, l1_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
@@ -164,6 +164,32 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     """Adaptive 3-d max pooling; always returns ``(output, indices)``."""
     return _pool.adaptive_max_pool(input, output_size, True, 3)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """2-d max pooling over pseudo-random windows (``_random_samples``: (N, C, 2) in [0, 1), else drawn)."""
+    return _pool.fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                                     _random_samples, 2)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """3-d max pooling over pseudo-random windows (``_random_samples``: (N, C, 3) in [0, 1), else drawn)."""
+    return _pool.fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                                     _random_samples, 3)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """Fractional 2-d max pooling; always returns ``(output, indices)``."""
+    return _pool.fractional_max_pool(input, kernel_size, output_size, output_ratio, True, _random_samples, 2)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """Fractional 3-d max pooling; always returns ``(output, indices)``."""
+    return _pool.fractional_max_pool(input, kernel_size, output_size, output_ratio, True, _random_samples, 3)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -476,9 +502,26 @@ def channel_shuffle(input, groups):
     return x.reshape((n, c) + rest)
 
 
+def _check_bilinear(input1, input2, weight, bias):
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for i in range(input1.ndim - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: "
+                               f"got {input1.shape[i]} and {input2.shape[i]}")
+    for k, x in ((1, input1), (2, input2)):
+        if weight.ndim > k and x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(f"bilinear(): input{k} size does not match weight size: "
+                               f"got {x.shape[-1]} but expected {weight.shape[k]}")
+    if bias is not None and bias.shape[-1] != weight.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: "
+                           f"got {bias.shape[-1]} but expected {weight.shape[0]}")
+
+
 def bilinear(input1, input2, weight, bias=None):
     """``y_o = x1^T A_o x2 + b_o`` over the last dims of ``input1`` and ``input2``."""
     import ember
+    _check_bilinear(input1, input2, weight, bias)
     y = ember.einsum("...i,oij,...j->...o", input1, weight, input2)
     return y if bias is None else y + bias
 
@@ -566,13 +609,37 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _apply_reduction(loss, reduction)
 
 
+# ---- softmax family -------------------------------------------------------------------------------
+def _softmax_dim(name, dim, ndim, stacklevel):
+    """``dim``, or torch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else 1) with its warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``, optionally computed in ``dtype``."""
+    return _act.softmax(input, _softmax_dim("softmax", dim, input.ndim, _stacklevel), dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+    return _act.log_softmax(input, _softmax_dim("log_softmax", dim, input.ndim, _stacklevel), dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    return _act.softmin(input, _softmax_dim("softmin", dim, input.ndim, _stacklevel), dtype)
+
+
 # ---- resampling ------------------------------------------------------------------------------------
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims: nearest, nearest-exact, linear, bilinear, trilinear or bicubic."""
-    if antialias:
-        raise NotImplementedError("antialias=True is not supported")
-    return _pool.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor)
+    """Resize the spatial dims: nearest, nearest-exact, linear, bilinear, trilinear or bicubic (``antialias``:
+    bilinear and bicubic shrink with PIL's widened filters, as torchvision's Resize does)."""
+    return _pool.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

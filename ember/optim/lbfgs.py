@@ -213,7 +213,7 @@ class LBFGS(Optimizer):
                     H_diag = ys / y.dot(y)
                 num_old = len(old_dirs)
                 if al is None:
-                    al = [None] * history_size
+                    al = state["al"] = [None] * history_size      # torch's state lists "al" here, early
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]

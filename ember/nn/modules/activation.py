@@ -70,11 +70,17 @@ class Hardsigmoid(_Inplace):
 
     _fn = "hardsigmoid"
 
+    def extra_repr(self) -> str:
+        return ""                        # torch prints no options for Hardsigmoid, not even inplace
+
 
 class Hardswish(_Inplace):
     """``x * hardsigmoid(x)``."""
 
     _fn = "hardswish"
+
+    def extra_repr(self) -> str:
+        return ""                        # torch prints no options for Hardswish, not even inplace
 
 
 class Sigmoid(_Plain):
@@ -261,10 +267,7 @@ class _DimModule(Module):
             self.dim = None
 
     def forward(self, input):
-        dim = self.dim
-        if dim is None:
-            dim = 0 if input.ndim in (0, 1, 3) else 1
-        return getattr(F, self._fn)(input, dim)
+        return getattr(F, self._fn)(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

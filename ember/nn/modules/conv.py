@@ -141,18 +141,18 @@ class _ConvTransposeNd(_ConvNd):
         if output_size is None:
             return self.output_padding
         nd = self._nd
-        output_size = tuple(output_size)[-nd:]
+        if len(output_size) not in (nd, nd + 2):
+            raise ValueError(f"ConvTranspose{nd}D: for {input.ndim}D input, output_size must have {nd} or {nd + 2} "
+                             f"elements (got {len(output_size)})")
+        output_size = output_size[-nd:]
         spatial = input.shape[input.ndim - nd:]
-        op = []
-        for d in range(nd):
-            min_size = ((spatial[d] - 1) * self.stride[d] - 2 * self.padding[d]
-                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-            max_size = min_size + self.stride[d] - 1
-            if not min_size <= output_size[d] <= max_size:
-                raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from "
-                                 f"{min_size} to {max_size} (for an input of {list(spatial)})")
-            op.append(output_size[d] - min_size)
-        return tuple(op)
+        min_sizes = [(spatial[d] - 1) * self.stride[d] - 2 * self.padding[d]
+                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(nd)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
+        if not all(lo <= o <= hi for lo, o, hi in zip(min_sizes, output_size, max_sizes)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {min_sizes} to "
+                             f"{max_sizes} (for an input of {input.shape[2:]})")
+        return tuple(o - lo for o, lo in zip(output_size, min_sizes))
 
     def forward(self, input, output_size=None):
         if self.padding_mode != "zeros":

@@ -281,6 +281,20 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Replace (or, unless ``strict``, add) the submodule at the dotted path ``target``."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target``."""
         module_path, _, param_name = target.rpartition(".")
@@ -379,6 +393,9 @@ class Module:
         """No-op: ember tensors live in process memory."""
         return self
 
+    def compile(self, *args, **kwargs) -> None:
+        """No-op: ember has no compiler, so the module keeps running eagerly (same results)."""
+
     # ---- hooks ------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -413,12 +430,21 @@ class Module:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """Deprecated form of :meth:`register_full_backward_hook`: ``hook(module, grad_input, grad_output)``
+        runs on the autograd node that made the output, so ``grad_input`` holds the gradients of that
+        node's inputs (in ember's order for the op, e.g. ``(input, weight, bias)`` for conv and linear)."""
+        return self._add_backward_hook(hook, False, False)
+
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` runs when the input gradients are known."""
-        if self._is_full_backward_hook is False:
+        return self._add_backward_hook(hook, True, prepend)
+
+    def _add_backward_hook(self, hook, full: bool, prepend: bool) -> RemovableHandle:
+        if self._is_full_backward_hook is (not full):
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
                                "single Module. Please use only one of them.")
-        self._is_full_backward_hook = True
+        self._is_full_backward_hook = full
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
         if prepend:
@@ -437,10 +463,22 @@ class Module:
         self._state_dict_hooks[handle.id] = hook
         return handle
 
+    def _register_state_dict_hook(self, hook):
+        """torch's older form of the post hook, still used by libraries: a hook returning a mapping
+        replaces the state dict collected so far."""
+        def replacing(*args):
+            return hook(*args)
+        replacing.replaces_state_dict = True
+        return self.register_state_dict_post_hook(replacing)
+
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)``."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """The same hook as :meth:`register_load_state_dict_pre_hook`, without ``module`` unless asked."""
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
+        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
         return handle
 
     def register_load_state_dict_post_hook(self, hook):
@@ -471,7 +509,8 @@ class Module:
                     if res is not None:
                         args = res if isinstance(res, tuple) else (res,)
             bw_hook = None
-            if self._backward_hooks or self._backward_pre_hooks:
+            legacy = self._is_full_backward_hook is False
+            if (self._backward_hooks and not legacy) or self._backward_pre_hooks:
                 bw_hook = _BackwardHook(self, list(self._backward_hooks.values()),
                                         list(self._backward_pre_hooks.values()))
                 args = bw_hook.setup_input_hook(args)
@@ -490,6 +529,8 @@ class Module:
                     warnings.warn("For backward hooks to be called, module output should be a Tensor or "
                                   f"a tuple of Tensors but received {type(result)}", stacklevel=2)
                 result = bw_hook.setup_output_hook(result)
+            if legacy and self._backward_hooks:
+                self._hook_output_node(args, result)
             return result
         except Exception:
             for hook_id, hook in self._forward_hooks.items():
@@ -508,6 +549,23 @@ class Module:
             raise
 
     __call__ = _call_impl
+
+    def _hook_output_node(self, args, result):
+        """Attach the ``register_backward_hook`` hooks to the node that made the first output tensor."""
+        var = result
+        while not isinstance(var, Tensor):
+            var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) else var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is None:
+            return
+        for hook in self._backward_hooks.values():
+            grad_fn.register_hook(functools.partial(hook, self))
+        inputs_fns = {a.grad_fn for a in args if isinstance(a, Tensor) and a.grad_fn is not None}
+        if inputs_fns != {n for n, _ in grad_fn.next_functions}:
+            warnings.warn("Using a non-full backward hook when the forward contains multiple autograd Nodes is "
+                          "deprecated and will be removed in future versions. This hook will be missing some "
+                          "grad_input. Please use register_full_backward_hook to get the documented behavior.",
+                          FutureWarning, stacklevel=3)
 
     def __getstate__(self):
         return self.__dict__.copy()
@@ -632,7 +690,9 @@ class Module:
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
             if result is not None:
-                raise RuntimeError("state_dict post-hook must return None")
+                if not getattr(hook, "replaces_state_dict", False):
+                    raise RuntimeError("state_dict post-hook must return None")
+                destination = result
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,

@@ -25,6 +25,8 @@ def _norm(xp, a, norm_type: float):
     a = xp.abs(a)
     if norm_type == math.inf:
         return a.max() if a.size else xp.zeros((), a.dtype)
+    if norm_type == -math.inf:
+        return a.min() if a.size else xp.full((), xp.inf, a.dtype)
     if norm_type == 0:
         return (a != 0).sum().astype(a.dtype)
     if norm_type == 1:
