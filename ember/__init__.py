@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as _np
 
 from . import _backend
-from ._backend import Device as device
+from ._backend import Device as device, get_default_device, set_default_device
 from ._dtype import (bfloat16, bool_ as bool, complex64, complex128, dtype, float16, float32,  # noqa: A004
                      float64, get_default_dtype, int8, int16, int32, int64, promote_types,
                      set_default_dtype, uint8, can_cast as _can_cast)
@@ -31,8 +31,12 @@ globals().update(_PUBLIC)
 
 from . import nn, optim, utils  # noqa: E402  (torch.nn / .optim / .utils are importable attributes)
 from . import _threads, _torch_nn  # noqa: E402
+from . import func  # noqa: E402,F401  (torch.func.functional_call)
 globals().update(_torch_nn.PUBLIC)
 globals().update(_threads.PUBLIC)
+from . import _runtime, backends, compiler  # noqa: E402,F401
+from .compiler import compile  # noqa: E402,A001
+globals().update(_runtime.PUBLIC)
 
 _np.seterr(all="ignore")  # torch is silent on inf/nan results; NumPy would warn
 
@@ -63,3 +67,12 @@ def result_type(tensor1, tensor2):
     """The dtype ``tensor1 op tensor2`` would compute in (torch.result_type)."""
     from ._ops._registry import compute_dtype
     return compute_dtype((tensor1, tensor2), "default")
+
+
+def __getattr__(name):
+    """``ember.multiprocessing``, ``ember.testing`` and ``ember.distributions`` load on first use,
+    keeping ``import ember`` fast."""
+    if name in ("multiprocessing", "testing", "distributions"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

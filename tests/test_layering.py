@@ -10,12 +10,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "ember"
 RANKS = [
     (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads")),
     (1, ("ember._tensor", "ember._printing", "ember._dlpack")),
-    (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda")),
+    (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda", "ember._runtime", "ember.backends",
+         "ember.testing")),
     (3, ("ember.autograd",)),
     (4, ("ember.serialization", "ember.hub")),
-    (5, ("ember.nn", "ember._torch_nn")),
-    (6, ("ember.optim",)),
-    (7, ("ember.utils",)),
+    (5, ("ember.nn", "ember._torch_nn", "ember.func", "ember.compiler")),
+    (6, ("ember.optim", "ember.distributions")),
+    (7, ("ember.utils", "ember.multiprocessing")),
     (8, ("ember.vision", "ember.compat", "ember.__main__")),
 ]
 

@@ -1,3 +1,3 @@
-"""``ember.utils``: helpers beside the core (``ember.utils.safetensors``, ``ember.utils.data``)."""
+"""``ember.utils``: helpers beside the core (``ember.utils.safetensors``, ``ember.utils.data``, ``ember.utils.checkpoint``)."""
 
-from . import data, safetensors  # noqa: E402,F401
+from . import checkpoint, data, safetensors  # noqa: E402,F401
