@@ -330,3 +330,23 @@ def test_relu_refuses_bool_as_torch():
 def test_tensor_only_binary_ops_refuse_python_numbers_as_torch(name):
     same_error(lambda lib: getattr(lib, name)(lib.ones(2), 2))
     same_error(lambda lib: getattr(lib, name)(2.5, lib.ones(2)), match="must be Tensor, not float")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)])
+def test_where_with_a_zero_branch_is_bitwise_torchs(dtype, shape):
+    """``where(c, x, 0)`` and ``where(c, 0, x)`` (ReLU's backward) keep inf, nan and -0 of x exactly."""
+    rng = np.random.default_rng(0)
+    vals = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 1.5, -2.25, 3e4])
+    a = rng.choice(vals, size=shape)
+    c = rng.random(shape) > 0.5
+    for ex, tx in ((ember.tensor(a).to(getattr(ember, dtype)), torch.tensor(a).to(getattr(torch, dtype))),
+                   (ember.tensor(a.T.copy()).to(getattr(ember, dtype)).T,       # non-contiguous
+                    torch.tensor(a.T.copy()).to(getattr(torch, dtype)).T)):
+        ec, tc = ember.tensor(c), torch.tensor(c)
+        for e, t in ((ember.where(ec, ex, 0), torch.where(tc, tx, 0)),
+                     (ember.where(ec, 0.0, ex), torch.where(tc, 0.0, tx))):
+            assert e.dtype == getattr(ember, dtype) and tuple(e.shape) == tuple(t.shape)
+            ev, tv = e.float().numpy(), t.float().numpy()
+            np.testing.assert_array_equal(np.signbit(ev), np.signbit(tv))
+            np.testing.assert_array_equal(ev, tv)
