@@ -6,6 +6,7 @@ Operators and methods that compute (``+``, ``exp``, ``sum``...) are bound onto T
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
@@ -255,6 +256,8 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        if self._requires_grad and not _WARNED_FLOAT_OF_GRAD:
+            _warn_float_of_grad()
         return float(self._scalar())
 
     def __int__(self):
@@ -309,6 +312,17 @@ _AUTOGRAD_STATE = frozenset(("_requires_grad", "grad_fn", "_grad", "_base", "_ou
 def _rebuild(arr, device, requires_grad):
     dev = _backend.Device(device)
     return make(_backend.to_device_array(arr, _backend.CPU, dev), dev, requires_grad)
+
+
+_WARNED_FLOAT_OF_GRAD = False
+
+
+def _warn_float_of_grad():
+    """torch warns once per process when ``float()`` drops a tensor's autograd history."""
+    global _WARNED_FLOAT_OF_GRAD
+    _WARNED_FLOAT_OF_GRAD = True
+    warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                  "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 
 
 def make(data, device, requires_grad=False, cls=Tensor):

@@ -508,3 +508,31 @@ def test_bad_inputs_raise_torch_exception_types(call, same_text):
     assert errs[0][0] is errs[1][0], errs
     if same_text:
         assert errs[0][1] == errs[1][1]
+
+
+def test_legacy_tensor_of_a_tensor_is_an_alias_as_torch():
+    for lib in (torch, ember):
+        a = lib.tensor([1, 2])
+        b = lib.Tensor(a)
+        b[0] = 5
+        assert a.tolist() == [5, 2] and str(b.dtype) == "torch.int64"
+
+
+def test_flatten_of_a_scalar_checks_dims_as_torch():
+    for lib in (torch, ember):
+        assert tuple(lib.ones(()).flatten(-1, 0).shape) == (1,)
+    with pytest.raises(IndexError) as te:
+        torch.ones(()).flatten(1)
+    with pytest.raises(IndexError) as ee:
+        ember.ones(()).flatten(1)
+    assert str(ee.value) == str(te.value)
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_as_torch(monkeypatch):
+    import ember._tensor as et
+    monkeypatch.setattr(et, "_WARNED_FLOAT_OF_GRAD", False)
+    a = ember.tensor(3.0, requires_grad=True)
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar") as rec:
+        assert float(a) == 3.0
+        float(a)
+    assert len([w for w in rec if "Converting" in str(w.message)]) == 1

@@ -483,7 +483,10 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
 
 def _legacy_new(cls, *args, device=None, dtype=None):
-    """``Tensor(2, 3)`` is an uninitialised float tensor; ``Tensor([1, 2])`` copies data as float."""
+    """``Tensor(2, 3)`` is an uninitialised float tensor; ``Tensor([1, 2])`` copies data as float;
+    ``Tensor(t)`` is an alias of ``t``."""
+    if len(args) == 1 and isinstance(args[0], Tensor) and dtype is None and device is None:
+        return args[0].view_as(args[0])          # torch: an alias of the tensor, whatever its dtype
     dt = get_default_dtype() if dtype is None else to_dtype(dtype)
     if len(args) == 1 and not isinstance(args[0], (int, Size)):
         return tensor(args[0], dtype=dt, device=device)

@@ -539,7 +539,8 @@ def unbind(input, dim=0):
 def flatten(input, start_dim=0, end_dim=-1):
     """``input`` with dims ``start_dim..end_dim`` merged into one (a view when strides allow)."""
     n = input.ndim
-    if n == 0:
+    if n == 0:                  # dims are checked as if the scalar were 1-d
+        wrap_dim(start_dim, 1), wrap_dim(end_dim, 1)
         return input.reshape(1)
     s, e = wrap_dim(start_dim, n), wrap_dim(end_dim, n)
     if s > e:
