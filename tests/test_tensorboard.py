@@ -1,0 +1,387 @@
+"""ember.utils.tensorboard writes event files TensorBoard reads, with the same contents torch's SummaryWriter writes.
+
+Each comparison makes the same calls on both writers into two directories and decodes both with TensorBoard's
+own reader (``EventAccumulator``).
+"""
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.compat.tensorflow_stub import pywrap_tensorflow as tb_stub
+from tensorboard.plugins.hparams import plugin_data_pb2
+from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+import ember
+from ember.utils.tensorboard import SummaryWriter
+from ember.utils.tensorboard._record import crc32c, masked_crc32c
+
+FAR = 3600   # flush_secs that never fires during a test
+
+
+def event_files(d):
+    return sorted(f for f in os.listdir(d) if f.startswith("events.out.tfevents."))
+
+
+def events(d):
+    """Every event on disk in d's (single) event file, decoded by TensorBoard's loader."""
+    (name,) = event_files(d)
+    return list(EventFileLoader(os.path.join(d, name)).Load())
+
+
+def accumulate(d):
+    acc = ea.EventAccumulator(str(d), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.IMAGES: 0, ea.TENSORS: 0})
+    return acc.Reload()
+
+
+def both(tmp_path, calls):
+    """Run calls(writer, lib) with ember's and torch's writers; their accumulators (ember first)."""
+    out = []
+    for name, writer, lib in (("ember", SummaryWriter, ember), ("torch", TorchWriter, torch)):
+        with writer(str(tmp_path / name), flush_secs=FAR) as w:
+            calls(w, lib)
+        out.append(accumulate(tmp_path / name))
+    return out
+
+
+# ---- the record format ------------------------------------------------------------------------------
+
+def test_crc32c_known_vectors():
+    assert crc32c(b"") == 0
+    assert crc32c(b"123456789") == 0xE3069283                      # the CRC catalogue's check value
+    assert crc32c(bytes(32)) == 0x8A9136AA                         # RFC 3720, B.4
+    assert crc32c(b"\xff" * 32) == 0x62A8AB43
+    assert crc32c(bytes(range(32))) == 0x46DD794E
+    assert crc32c(bytes(range(31, -1, -1))) == 0x113FDB5C
+    assert crc32c(b"6789", crc32c(b"12345")) == 0xE3069283         # continues from a previous CRC
+    for data in (b"", b"a", bytes(range(256)) * 3):
+        assert masked_crc32c(data) == tb_stub.masked_crc32c(data)
+
+
+def test_crc32c_of_long_inputs():
+    """Inputs of 32 KiB and more take the NumPy lane path; it agrees with a byte-at-a-time CRC32C."""
+    data = np.random.default_rng(2).integers(0, 256, 32 * 1024 * 3 + 1000, dtype=np.uint8).tobytes()
+    for piece in (data[:32 * 1024], data[:32 * 1024 + 5], data):
+        assert crc32c(piece) == tb_stub.crc32c(piece)
+    assert crc32c(data[40_000:], crc32c(data[:40_000])) == tb_stub.crc32c(data)
+
+
+def test_event_file_name_and_header(tmp_path):
+    before = int(time.time())
+    w1 = SummaryWriter(str(tmp_path / "a"), filename_suffix=".sfx", flush_secs=FAR)
+    w2 = SummaryWriter(str(tmp_path / "b"), flush_secs=FAR)
+    after = int(time.time())
+    pattern = rf"events\.out\.tfevents\.(\d{{10}})\.{re.escape(socket.gethostname())}\.{os.getpid()}\.(\d+)(.*)$"
+    (n1,), (n2,) = event_files(tmp_path / "a"), event_files(tmp_path / "b")
+    m1, m2 = re.match(pattern, n1), re.match(pattern, n2)
+    assert m1 and m2
+    assert before <= int(m1[1]) <= after and m1[3] == ".sfx" and m2[3] == ""
+    assert int(m2[2]) > int(m1[2])                                  # a process-wide file counter
+    with TorchWriter(str(tmp_path / "t"), filename_suffix=".sfx") as tw:
+        tw.flush()
+    assert re.match(pattern, event_files(tmp_path / "t")[0])
+    (first,) = events(tmp_path / "a")                               # on disk before any flush
+    assert first.file_version == "brain.Event:2" and before <= first.wall_time <= time.time()
+    assert w1.get_logdir() == str(tmp_path / "a")
+    w1.close()
+    w2.close()
+
+
+def test_default_log_dir(tmp_path, monkeypatch):
+    logdirs = {}
+    for name, writer in (("ember", SummaryWriter), ("torch", TorchWriter)):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        with writer(comment="_lr0.1") as w:
+            logdirs[name] = w.get_logdir()
+        assert len(event_files(logdirs[name])) == 1
+    pattern = rf"runs/[A-Z][a-z]{{2}}\d\d_\d\d-\d\d-\d\d_{re.escape(socket.gethostname())}_lr0\.1$"
+    assert re.match(pattern, logdirs["ember"]) and re.match(pattern, logdirs["torch"])
+
+
+# ---- what is logged -----------------------------------------------------------------------------------
+
+def test_scalars_match_torch(tmp_path):
+    def calls(w, lib):
+        w.add_scalar("loss", 1.25, 0, walltime=100.5)
+        w.add_scalar("loss", lib.tensor(0.75), 1, walltime=101.0)
+        w.add_scalar("loss", np.float32(0.5), 2, walltime=102.0)
+        w.add_scalar("train/acc", 3, walltime=103.0)
+        w.add_scalar("train/acc", lib.tensor([0.25], requires_grad=True), 7)
+        w.add_scalar("new", np.array(1 / 3), 4, walltime=104.0, new_style=True)
+        w.add_scalar("double", 1 / 3, 5, walltime=105.0, new_style=True, double_precision=True)
+
+    ours, theirs = both(tmp_path, calls)
+    assert ours.Tags()["scalars"] == theirs.Tags()["scalars"] == ["loss", "train/acc"]
+    for tag in ("loss", "train/acc"):
+        assert [(e.step, e.value) for e in ours.Scalars(tag)] == [(e.step, e.value) for e in theirs.Scalars(tag)]
+    assert [e.wall_time for e in ours.Scalars("loss")] == [100.5, 101.0, 102.0]
+    assert ours.Scalars("train/acc")[0].wall_time == 103.0 and ours.Scalars("train/acc")[0].step == 0
+    assert abs(ours.Scalars("train/acc")[1].wall_time - time.time()) < 60
+    for tag in ("new", "double"):
+        (a,), (b,) = ours.Tensors(tag), theirs.Tensors(tag)
+        assert (a.step, a.wall_time, a.tensor_proto) == (b.step, b.wall_time, b.tensor_proto)
+        assert ours.SummaryMetadata(tag) == theirs.SummaryMetadata(tag)
+    assert ours.Tensors("double")[0].tensor_proto.double_val == [1 / 3]
+
+
+def test_add_scalars_layout_matches_torch(tmp_path):
+    def calls(w, lib):
+        for step in range(3):
+            w.add_scalars("run/loss", {"train": 1.0 / (step + 1), "val": lib.tensor(2.0 + step)}, step)
+        w.add_scalars("run/loss", {"test": 9.0}, 3, walltime=50.0)
+
+    both(tmp_path, calls)
+    subdirs = {name: sorted(os.path.relpath(r, tmp_path / name) for r, _, fs in os.walk(tmp_path / name)
+                            if event_files(r)) for name in ("ember", "torch")}
+    assert subdirs["ember"] == subdirs["torch"] == [".", "run_loss_test", "run_loss_train", "run_loss_val"]
+    for sub in subdirs["ember"][1:]:
+        ours, theirs = accumulate(tmp_path / "ember" / sub), accumulate(tmp_path / "torch" / sub)
+        assert ours.Tags()["scalars"] == theirs.Tags()["scalars"] == ["run/loss"]
+        assert ([(e.step, e.value) for e in ours.Scalars("run/loss")]
+                == [(e.step, e.value) for e in theirs.Scalars("run/loss")])
+    assert accumulate(tmp_path / "ember" / "run_loss_test").Scalars("run/loss")[0].wall_time == 50.0
+    train, val = (accumulate(tmp_path / "ember" / s).Scalars("run/loss") for s in ("run_loss_train", "run_loss_val"))
+    assert [e.wall_time for e in train] == [e.wall_time for e in val]     # one wall time per call
+
+
+def test_histograms_match_torch(tmp_path):
+    rng = np.random.default_rng(0)
+    normal = rng.normal(size=1000).astype(np.float32)
+    ints = rng.integers(-5, 50, size=200)
+    cases = [("tf", normal, {}), ("tf_ints", ints, {}), ("tf_one", np.array([0.5, -1.0, 2.0, 2.0, 3.0]), {}),
+             ("auto", normal, {"bins": "auto"}), ("fd", ints, {"bins": "fd"}), ("ten", normal, {"bins": 10}),
+             ("max_bins", normal, {"max_bins": 20}), ("max_bins_auto", ints, {"bins": "auto", "max_bins": 7}),
+             ("zero", np.zeros(4), {})]
+
+    def calls(w, lib):
+        for step, (tag, values, kw) in enumerate(cases):
+            arg = lib.tensor(values) if tag.startswith("tf") else values
+            w.add_histogram(tag, arg, step, walltime=float(step), **kw)
+        w.add_histogram_raw("raw", -1, 3, 5, 6.5, 18.25, [0.0, 1.0, 3.0], [1, 1, 3], 9, walltime=9.0)
+
+    ours, theirs = both(tmp_path, calls)
+    assert sorted(ours.Tags()["histograms"]) == sorted(theirs.Tags()["histograms"]) == sorted(
+        [c[0] for c in cases] + ["raw"])
+    for tag in ours.Tags()["histograms"]:
+        (a,), (b,) = ours.Histograms(tag), theirs.Histograms(tag)
+        assert (a.step, a.wall_time) == (b.step, b.wall_time)
+        ha, hb = a.histogram_value, b.histogram_value
+        assert (ha.min, ha.max, ha.num) == (hb.min, hb.max, hb.num), tag
+        assert ha.sum == pytest.approx(hb.sum, rel=1e-12) and ha.sum_squares == pytest.approx(hb.sum_squares, rel=1e-12)
+        assert ha.bucket_limit == hb.bucket_limit and ha.bucket == hb.bucket, tag
+    h = ours.Histograms("tf_one")[0].histogram_value
+    assert [c for c in h.bucket if c] == [1, 1, 2, 1] and h.bucket[0] == 0 and sum(h.bucket) == 5
+
+
+def test_histogram_of_a_tensor_requiring_grad(tmp_path):
+    x = ember.randn(50, requires_grad=True)
+    with SummaryWriter(str(tmp_path), flush_secs=FAR) as w:
+        w.add_histogram("w", x * 2, 0)
+    h = accumulate(tmp_path).Histograms("w")[0].histogram_value
+    assert h.num == 50 and h.max == pytest.approx((x * 2).max().item())
+
+
+def png_pixels(encoded):
+    return np.asarray(Image.open(io.BytesIO(encoded)))
+
+
+def test_images_match_torch(tmp_path):
+    rng = np.random.default_rng(1)
+    chw = rng.random((3, 6, 5), dtype=np.float32)
+    cases = [("chw", chw, {}),
+             ("hwc_uint8", rng.integers(0, 256, (4, 7, 3), dtype=np.uint8), {"dataformats": "HWC"}),
+             ("hw", rng.random((5, 4)) * 1.2 - 0.1, {"dataformats": "HW"}),        # clipped to [0, 1]
+             ("gray", rng.random((1, 3, 4)), {}),
+             ("rgba", rng.random((4, 3, 4)).astype(np.float32), {})]
+    batches = [("nchw", rng.random((10, 3, 4, 5)).astype(np.float32), {}),         # two rows of a grid
+               ("nhwc_uint8", rng.integers(0, 256, (3, 4, 5, 1), dtype=np.uint8), {"dataformats": "NHWC"})]
+
+    def calls(w, lib):
+        w.add_image("tensor", lib.tensor(chw), 1, walltime=7.0)
+        for tag, img, kw in cases:
+            w.add_image(tag, img, 2, **kw)
+        for tag, img, kw in batches:
+            w.add_images(tag, img, 3, **kw)
+
+    ours, theirs = both(tmp_path, calls)
+    tags = ["tensor"] + [c[0] for c in cases + batches]
+    assert sorted(ours.Tags()["images"]) == sorted(theirs.Tags()["images"]) == sorted(tags)
+    for tag in tags:
+        (a,), (b,) = ours.Images(tag), theirs.Images(tag)
+        assert (a.step, a.width, a.height) == (b.step, b.width, b.height), tag
+        pa, pb = png_pixels(a.encoded_image_string), png_pixels(b.encoded_image_string)
+        assert pa.shape == pb.shape and np.array_equal(pa, pb), tag
+    assert ours.Images("tensor")[0].wall_time == 7.0
+    assert png_pixels(ours.Images("nchw")[0].encoded_image_string).shape == (8, 40, 3)
+    assert png_pixels(ours.Images("rgba")[0].encoded_image_string).shape == (3, 4, 4)
+
+
+def test_text_matches_torch(tmp_path):
+    def calls(w, lib):
+        w.add_text("notes", "**loss** went down ✓", 3, walltime=12.0)
+        w.add_text("notes", "", 4)
+
+    ours, theirs = both(tmp_path, calls)
+    assert ours.Tags()["tensors"] == theirs.Tags()["tensors"] == ["notes/text_summary"]
+    a, b = ours.Tensors("notes/text_summary"), theirs.Tensors("notes/text_summary")
+    assert [(e.step, e.tensor_proto) for e in a] == [(e.step, e.tensor_proto) for e in b]
+    assert a[0].wall_time == 12.0 and a[0].tensor_proto.string_val == ["**loss** went down ✓".encode()]
+    assert ours.SummaryMetadata("notes/text_summary") == theirs.SummaryMetadata("notes/text_summary")
+
+
+def test_pr_curves_match_torch(tmp_path):
+    rng = np.random.default_rng(3)
+    labels, predictions = rng.integers(0, 2, 100), rng.random(100)
+    predictions[:3] = [0.0, 1.0, 1.5]                                  # both ends, and one outside [0, 1]
+    weights = rng.random(100)
+
+    def calls(w, lib):
+        w.add_pr_curve("pr", lib.tensor(labels), lib.tensor(predictions), 1, walltime=3.0)
+        w.add_pr_curve("pr_weighted", labels, predictions, 2, num_thresholds=10, weights=weights)
+        w.add_pr_curve("pr_many", labels, predictions, 3, num_thresholds=500)
+        w.add_pr_curve_raw("raw", [3, 1], [2, 0], [0, 2], [0, 2], [0.6, 1.0], [1.0, 1 / 3], 4, num_thresholds=2)
+
+    ours, theirs = both(tmp_path, calls)
+    assert sorted(ours.Tags()["tensors"]) == sorted(theirs.Tags()["tensors"]) == ["pr", "pr_many", "pr_weighted",
+                                                                                  "raw"]
+    for tag in ours.Tags()["tensors"]:
+        (a,), (b,) = ours.Tensors(tag), theirs.Tensors(tag)
+        assert a.step == b.step and a.tensor_proto.tensor_shape == b.tensor_proto.tensor_shape, tag
+        np.testing.assert_allclose(a.tensor_proto.float_val, b.tensor_proto.float_val, rtol=1e-6, err_msg=tag)
+        assert ours.SummaryMetadata(tag) == theirs.SummaryMetadata(tag), tag
+    assert ours.Tensors("pr")[0].wall_time == 3.0
+    assert [d.size for d in ours.Tensors("pr_many")[0].tensor_proto.tensor_shape.dim] == [6, 127]
+
+
+def test_hparams_match_torch(tmp_path):
+    def calls(w, lib):
+        w.add_hparams({"lr": 0.1, "bs": 4, "opt": "sgd", "nesterov": True, "t": lib.tensor([0.5])},
+                      {"hparam/acc": 0.9, "hparam/loss": lib.tensor(0.25)},
+                      hparam_domain_discrete={"opt": ["sgd", "adam"]}, run_name="hp", global_step=2)
+
+    both(tmp_path, calls)
+    ours, theirs = accumulate(tmp_path / "ember" / "hp"), accumulate(tmp_path / "torch" / "hp")
+    assert sorted(ours.Tags()["scalars"]) == sorted(theirs.Tags()["scalars"]) == ["hparam/acc", "hparam/loss"]
+    for tag in ("hparam/acc", "hparam/loss"):
+        assert [(e.step, e.value) for e in ours.Scalars(tag)] == [(e.step, e.value) for e in theirs.Scalars(tag)]
+    for part in ("experiment", "session_start_info", "session_end_info"):
+        tag = "_hparams_/" + part
+        a, b = (plugin_data_pb2.HParamsPluginData.FromString(acc.SummaryMetadata(tag).plugin_data.content)
+                for acc in (ours, theirs))
+        assert a == b, part
+        assert ours.SummaryMetadata(tag).plugin_data.plugin_name == "hparams"
+    start = plugin_data_pb2.HParamsPluginData.FromString(
+        ours.SummaryMetadata("_hparams_/session_start_info").plugin_data.content).session_start_info
+    assert start.hparams["opt"].string_value == "sgd" and start.hparams["t"].number_value == 0.5
+
+
+def test_purge_step_events_match_torch(tmp_path):
+    for name, writer in (("ember", SummaryWriter), ("torch", TorchWriter)):
+        with writer(str(tmp_path / name), purge_step=5, flush_secs=FAR) as w:
+            w.add_scalar("x", 1.0, 6)
+    ours, theirs = events(tmp_path / "ember"), events(tmp_path / "torch")
+    assert len(ours) == len(theirs) == 4
+    for a, b in zip(ours[1:], theirs[1:]):
+        a.ClearField("wall_time")
+        b.ClearField("wall_time")
+        assert a == b
+    assert ours[1].step == 5 and ours[1].file_version == "brain.Event:2"
+    assert ours[2].session_log.status == ours[2].session_log.START
+
+
+# ---- when events reach the disk -------------------------------------------------------------------------
+
+def test_queue_flush_and_close(tmp_path):
+    w = SummaryWriter(str(tmp_path), max_queue=3, flush_secs=FAR)
+
+    def on_disk():
+        return len(events(tmp_path))
+
+    assert on_disk() == 1                                    # the file_version event
+    w.add_scalar("x", 0.0, 0)
+    w.add_scalar("x", 1.0, 1)
+    assert on_disk() == 1                                    # queued
+    w.add_scalar("x", 2.0, 2)
+    assert on_disk() == 4                                    # max_queue reached: written
+    w.add_scalar("x", 3.0, 3)
+    assert on_disk() == 4
+    w.flush()
+    assert on_disk() == 5
+    w.add_histogram("h", np.arange(3.0), 4)
+    w.close()
+    assert on_disk() == 6
+    w.close()                                                # twice is harmless
+    assert [e.step for e in accumulate(tmp_path).Scalars("x")] == [0, 1, 2, 3]
+    w.add_scalar("x", 5.0, 5)                                # after close: a new event file, as torch does
+    w.close()
+    assert len(event_files(tmp_path)) == 2
+
+
+def test_context_manager_and_add_scalars_writers_close(tmp_path):
+    with SummaryWriter(str(tmp_path), flush_secs=FAR) as w:
+        w.add_scalar("x", 1.0, 0)
+        w.add_scalars("m", {"a": 1.0, "b": 2.0}, 0)
+        writers = list(w.all_writers.values())
+    assert len(writers) == 3 and all(fw._file is None for fw in writers)
+    assert [e.value for e in accumulate(tmp_path).Scalars("x")] == [1.0]
+    assert [e.value for e in accumulate(tmp_path / "m_b").Scalars("m")] == [2.0]
+
+
+def test_flush_secs_writes_in_the_background(tmp_path):
+    w = SummaryWriter(str(tmp_path), flush_secs=0.05)
+    w.add_scalar("x", 1.0, 0)
+    deadline = time.time() + 5
+    while len(events(tmp_path)) < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    assert len(events(tmp_path)) == 2
+    w.close()
+
+
+# ---- bad input ----------------------------------------------------------------------------------------------
+
+def test_bad_input(tmp_path):
+    with SummaryWriter(str(tmp_path), flush_secs=FAR) as w:
+        with pytest.raises(ValueError, match=r"scalar should be 0D.*'loss'.*\(3,\)"):
+            w.add_scalar("loss", np.zeros(3))
+        with pytest.raises(ValueError, match=r"\(3, 4\).*'CHW'"):
+            w.add_image("img", np.zeros((3, 4)))
+        with pytest.raises(ValueError, match="2 channels"):
+            w.add_image("img", np.zeros((2, 4, 4)))
+        with pytest.raises(ValueError, match="'h' is empty"):
+            w.add_histogram("h", np.array([]))
+        with pytest.raises(ValueError, match="3 bucket_limits but 2 bucket_counts"):
+            w.add_histogram_raw("r", 0, 1, 2, 1, 1, [0, 1, 2], [1, 1])
+        with pytest.raises(TypeError, match="should be dictionary"):
+            w.add_hparams([("lr", 0.1)], {})
+        with pytest.raises(ValueError, match="'opt'.*should be one of"):
+            w.add_hparams({"opt": object()}, {})
+        with pytest.raises(AttributeError, match="ember does not implement SummaryWriter.add_graph yet"):
+            w.add_graph(None)
+
+
+# ---- how users import it ------------------------------------------------------------------------------------
+
+def test_torch_import_path_under_ember_run(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import sys\n"
+        "import torch\n"
+        "assert 'ember.utils.tensorboard' not in sys.modules   # not loaded by import ember\n"
+        "from torch.utils.tensorboard import SummaryWriter\n"
+        "print(SummaryWriter.__module__)\n"
+        "with SummaryWriter('logs') as w:\n"
+        "    w.add_scalar('loss', torch.tensor(0.5), 1)\n")
+    out = subprocess.run([sys.executable, "-m", "ember", "run", str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "ember.utils.tensorboard.writer"
+    assert [(e.step, e.value) for e in accumulate(tmp_path / "logs").Scalars("loss")] == [(1, 0.5)]
