@@ -13,10 +13,10 @@ RANKS = [
     (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda", "ember._runtime", "ember.backends",
          "ember.testing")),
     (3, ("ember.autograd",)),
-    (4, ("ember.serialization", "ember.hub")),
+    (4, ("ember.serialization", "ember.hub", "ember.distributed")),
     (5, ("ember.nn", "ember._torch_nn", "ember.func", "ember.compiler")),
     (6, ("ember.optim", "ember.distributions")),
-    (7, ("ember.utils", "ember.multiprocessing")),
+    (7, ("ember.utils", "ember.multiprocessing", "ember.onnx")),
     (8, ("ember.vision", "ember.compat", "ember.__main__")),
 ]
 
