@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..modules.module import Module
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]
 
 
 class DataParallel(Module):
@@ -17,3 +17,11 @@ class DataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
+
+
+def __getattr__(name):
+    """``DistributedDataParallel`` loads ``ember.distributed`` on first use."""
+    if name == "DistributedDataParallel":
+        from .distributed import DistributedDataParallel
+        return DistributedDataParallel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,14 +16,16 @@ class DistributedSampler(Sampler[int]):
     to a multiple of ``num_replicas`` (or cut down to one, with ``drop_last``).
 
     Shuffling seeds a generator with ``seed + epoch``: call ``set_epoch`` each epoch for a new
-    order. All replicas must pass the same ``seed``. ``num_replicas`` and ``rank`` must be given:
-    ember has no process group to ask. The shuffled order is ember's (PCG64), not torch's.
+    order. All replicas must pass the same ``seed``. ``num_replicas`` and ``rank`` default to the
+    default process group's (``ember.distributed``). The shuffled order is ember's (PCG64), not torch's.
     """
 
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            raise RuntimeError("Requires distributed package to be available")
+            from ... import distributed as dist     # loaded on first use, keeping ``import ember`` fast
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset = dataset
