@@ -24,6 +24,9 @@ import ember.nn as enn
 from ember.utils.data.distributed import DistributedSampler
 
 FORK = multiprocessing.get_context("fork")
+# torch's children start fresh: forking a process whose torch has run OpenMP regions (any earlier test in
+# this pytest worker) can deadlock the child's first parallel kernel
+SPAWN = multiprocessing.get_context("spawn")
 TIMEOUT = 20
 
 
@@ -53,8 +56,9 @@ def _child(fn, lib, rank, world_size, port, results, init):
 def run(fn, world_size=2, lib="ember", init=True):
     """``fn(T, dist, rank, world_size, port)`` in ``world_size`` processes; returns their results by rank."""
     port = free_port()
-    results = FORK.Queue()
-    procs = [FORK.Process(target=_child, args=(fn, lib, r, world_size, port, results, init), daemon=True)
+    ctx = FORK if lib == "ember" else SPAWN
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_child, args=(fn, lib, r, world_size, port, results, init), daemon=True)
              for r in range(world_size)]
     try:
         for p in procs:
