@@ -70,9 +70,9 @@ def result_type(tensor1, tensor2):
 
 
 def __getattr__(name):
-    """``ember.multiprocessing``, ``ember.testing``, ``ember.distributions``, ``ember.onnx`` and
-    ``ember.distributed`` load on first use, keeping ``import ember`` fast."""
-    if name in ("multiprocessing", "testing", "distributions", "onnx", "distributed"):
+    """``ember.multiprocessing``, ``ember.testing``, ``ember.distributions``, ``ember.onnx``,
+    ``ember.distributed``, ``ember.fft`` and ``ember.special`` load on first use, keeping ``import ember`` fast."""
+    if name in ("multiprocessing", "testing", "distributions", "onnx", "distributed", "fft", "special"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

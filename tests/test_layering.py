@@ -11,7 +11,7 @@ RANKS = [
     (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads")),
     (1, ("ember._tensor", "ember._printing", "ember._dlpack")),
     (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda", "ember._runtime", "ember.backends",
-         "ember.testing")),
+         "ember.testing", "ember.fft", "ember.special")),
     (3, ("ember.autograd",)),
     (4, ("ember.serialization", "ember.hub", "ember.distributed")),
     (5, ("ember.nn", "ember._torch_nn", "ember.func", "ember.compiler")),

@@ -9,6 +9,7 @@ _FAMILIES += ("linalg", "random")
 _FAMILIES += ("nn_pool", "nn_norm", "nn_loss")
 _FAMILIES += ("sorting",)
 _FAMILIES += ("nn_act_extra", "nn_bag", "nn_ctc", "nn_vision")
+_FAMILIES += ("spectral", "special")
 PUBLIC = {}
 for _fam in _FAMILIES:
     _m = import_module(f"{__name__}.{_fam}")

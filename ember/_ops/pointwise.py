@@ -114,11 +114,17 @@ def mul(ctx, x, y):
     return ctx.xp.multiply(x, y)
 
 
+def _conj(v):
+    """The conjugate of a saved operand (Tensor or raw Python scalar): complex gradients are
+    conjugate-linear, as torch's."""
+    return v.conj() if isinstance(v, Tensor) else v.conjugate()
+
+
 @mul.backward
 def _(ctx, g):
     x, y = ctx.saved_tensors
     n = ctx.needs_input_grad
-    return (g * y if n[0] else None), (g * x if n[1] else None)
+    return (g * _conj(y) if n[0] else None), (g * _conj(x) if n[1] else None)
 
 
 @defop("true_divide", nin=2, promote="float", node_name="DivBackward0")
@@ -131,8 +137,8 @@ def true_divide(ctx, x, y):
 def _(ctx, g):
     x, y = ctx.saved_tensors
     n = ctx.needs_input_grad
-    gx = g / y if n[0] else None
-    gy = -g * x / (y * y) if n[1] else None
+    gx = g / _conj(y) if n[0] else None
+    gy = -g * _conj(x / (y * y)) if n[1] else None
     return gx, gy
 
 
@@ -355,7 +361,13 @@ def _abs_fwd(xp, x):
     return xp.abs(x)
 
 
-abs = _unary("abs", _abs_fwd, lambda g, x, y: g * sign(x), promote=None)  # noqa: A001
+def _abs_grad(g, x, y):
+    if not x.is_complex():
+        return g * sign(x)
+    return g * (x / where(x == 0, 1.0, abs(x)))     # sgn(x), written so that it differentiates again
+
+
+abs = _unary("abs", _abs_fwd, _abs_grad, promote=None)  # noqa: A001
 Tensor.__abs__ = Tensor.abs
 sign = _unary("sign", lambda xp, x: x.copy() if x.dtype == bool else xp.sign(x), save="", promote=None)
 sgn = _unary("sgn", lambda xp, x: x.copy() if x.dtype == bool else xp.sign(x), save="", promote=None)
@@ -1186,25 +1198,35 @@ def _digamma(xp, x):
     return xp.where(x == 0, -xp.copysign(xp.inf, x), out).astype(x.dtype, copy=False)
 
 
-def _polygamma_arr(xp, x, n):
-    """ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n + 1, x), Hurwitz ζ by direct sum then Euler-Maclaurin."""
-    s = n + 1
-    finite = x[xp.isfinite(x)]
+def _hurwitz_zeta(xp, s, q):
+    """Hurwitz ζ(s, q) = Σ_k (q + k)^-s: a direct sum until q + N > 9, then Euler-Maclaurin."""
+    s, q = xp.broadcast_arrays(s, q)
+    finite = q[xp.isfinite(q)]
     # shift until q > 9 as Cephes does (capped: arguments below -10000 lose accuracy)
     steps = 10 + min(10000, max(0, int(_math.ceil(-float(finite.min()))))) if finite.size else 10
-    q = x
-    acc = 0
-    for _ in range(steps):
-        acc = acc + q ** -s
-        q = q + 1
-    tail = q ** (1 - s) / (s - 1) + 0.5 * q ** -s
-    fact, rising, qk = 1.0, s, q ** (-s - 1)
-    for j, b in enumerate(_BERNOULLI, 1):
-        fact *= (2 * j - 1) * (2 * j) if j > 1 else 2
-        tail = tail + b / fact * rising * qk
-        rising *= (s + 2 * j - 1) * (s + 2 * j)
-        qk = qk / (q * q)
-    out = (acc + tail) * ((-1) ** (n + 1) * _math.factorial(n))
+    with _np.errstate(all="ignore"):
+        acc = 0
+        qn = q
+        for _ in range(steps):
+            acc = acc + qn ** -s
+            qn = qn + 1
+        tail = qn ** (1 - s) / (s - 1) + 0.5 * qn ** -s
+        fact, rising, qk = 1.0, s, qn ** (-s - 1)
+        for j, b in enumerate(_BERNOULLI, 1):
+            fact *= (2 * j - 1) * (2 * j) if j > 1 else 2
+            tail = tail + b / fact * rising * qk
+            rising = rising * (s + 2 * j - 1) * (s + 2 * j)
+            qk = qk / (qn * qn)
+        out = acc + tail
+    out = xp.where(s == 1, xp.inf, xp.where(s < 1, xp.nan, out))
+    pole = (q <= 0) & (q == xp.floor(q))
+    out = xp.where(pole, xp.inf, xp.where((q <= 0) & (s != xp.floor(s)), xp.nan, out))
+    return out
+
+
+def _polygamma_arr(xp, x, n):
+    """ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n + 1, x)."""
+    out = _hurwitz_zeta(xp, float(n + 1), x) * ((-1) ** (n + 1) * _math.factorial(n))
     return xp.where((x <= 0) & (x == xp.floor(x)), xp.inf if n % 2 else -xp.inf, out).astype(x.dtype, copy=False)
 
 

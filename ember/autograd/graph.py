@@ -95,6 +95,8 @@ def _validate(node, i, g, meta):
                 f"[{', '.join(map(str, shape))}]")
         g = r
     if g._data.dtype != npdt:
+        if g._data.dtype.kind == "c" and npdt.kind != "c":
+            g = g.real          # a real input gets the real part of a complex gradient, as torch
         g = g.to(_dtype_of(npdt))
     return g
 
