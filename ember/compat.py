@@ -71,12 +71,38 @@ _finder = _Finder()
 _hidden: dict = {}   # real torch modules set aside while aliased, restored by unalias_torch
 
 
+class _AliasedPreparation(dict):
+    """The data a spawned (or forkserver) child reads before it imports ``__main__``: unpickling it
+    aliases torch in the child first, so ``mp.spawn`` workers and spawn-context DataLoader workers of a
+    script run by ``python -m ember run`` get ember too."""
+
+    def __reduce__(self):
+        return (_aliased_preparation, (dict(self),))
+
+
+def _aliased_preparation(data):
+    alias_torch()
+    return data
+
+
+def _preparation_data(name):
+    return _AliasedPreparation(_original_preparation_data(name))
+
+
+_original_preparation_data = None
+
+
 def alias_torch() -> None:
-    """Make ``import torch`` (and ``torchvision``) give ember, for this process."""
+    """Make ``import torch`` (and ``torchvision``) give ember, for this process and the processes it
+    spawns."""
+    global _original_preparation_data
     if _finder not in sys.meta_path:
         for name in [n for n in sys.modules if n.split(".")[0] in _ROOTS]:
             _hidden[name] = sys.modules.pop(name)
         sys.meta_path.insert(0, _finder)
+        spawn = importlib.import_module("multiprocessing.spawn")
+        _original_preparation_data = spawn.get_preparation_data
+        spawn.get_preparation_data = _preparation_data
 
 
 def unalias_torch() -> None:
@@ -88,3 +114,4 @@ def unalias_torch() -> None:
                 del sys.modules[name]
         sys.modules.update(_hidden)
         _hidden.clear()
+        sys.modules["multiprocessing.spawn"].get_preparation_data = _original_preparation_data

@@ -103,3 +103,49 @@ def test_run_behaves_like_python(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "ember", "run", "nope.py"], cwd=tmp_path, capture_output=True,
                              text=True, check=False)
     assert missing.returncode == 2 and "can't open file" in missing.stderr and "nope.py" in missing.stderr
+
+
+SPAWN_SCRIPT = textwrap.dedent('''
+    import torch
+    import torch.multiprocessing as mp
+    from torch.utils.data import DataLoader, TensorDataset
+
+
+    def worker(rank, q):
+        q.put((rank, type(torch.ones(1)).__module__.split(".")[0]))
+
+
+    class Where(TensorDataset):
+        def __getitem__(self, i):
+            return type(torch.ones(1)).__module__.split(".")[0]
+
+
+    if __name__ == "__main__":
+        q = mp.get_context("spawn").SimpleQueue()
+        mp.spawn(worker, args=(q,), nprocs=2)
+        print(sorted(q.get() for _ in range(2)))
+        loader = DataLoader(Where(torch.arange(4.)), batch_size=2, num_workers=2, multiprocessing_context="spawn")
+        print([b for b in loader])
+''')
+
+
+def test_spawned_children_of_a_run_script_get_ember_too(tmp_path):
+    """mp.spawn workers and spawn-context DataLoader workers re-import the script: torch is ember there too."""
+    p = tmp_path / "spawning.py"
+    p.write_text(SPAWN_SCRIPT)
+    out = subprocess.run([sys.executable, "-m", "ember", "run", str(p)], capture_output=True, text=True,
+                         timeout=120, check=True, cwd=tmp_path).stdout.splitlines()
+    assert out == ["[(0, 'ember'), (1, 'ember')]", "[['ember', 'ember'], ['ember', 'ember']]"]
+
+
+def test_unalias_restores_spawn_preparation():
+    import multiprocessing.spawn as spawn
+
+    from ember import compat
+    original = spawn.get_preparation_data
+    compat.alias_torch()
+    try:
+        assert spawn.get_preparation_data is not original
+    finally:
+        compat.unalias_torch()
+    assert spawn.get_preparation_data is original
