@@ -350,3 +350,15 @@ def test_where_with_a_zero_branch_is_bitwise_torchs(dtype, shape):
             ev, tv = e.float().numpy(), t.float().numpy()
             np.testing.assert_array_equal(np.signbit(ev), np.signbit(tv))
             np.testing.assert_array_equal(ev, tv)
+
+
+@pytest.mark.parametrize("kw", [dict(min="t", max=2.0), dict(min=0.0, max="t")])
+def test_clamp_refuses_a_tensor_and_a_number_bound_as_torch(kw):
+    for lib in (torch, ember):
+        x = lib.ones(2, 3)
+        args = {k: (lib.zeros(3) if v == "t" else v) for k, v in kw.items()}
+        with pytest.raises(TypeError, match="invalid combination of arguments"):
+            lib.clamp(x, **args)
+        with pytest.raises(TypeError, match="invalid combination of arguments"):
+            x.clamp_(**args)
+    np.testing.assert_array_equal(ember.clamp(ember.ones(2, 3), min=ember.zeros(3)).numpy(), np.ones((2, 3)))

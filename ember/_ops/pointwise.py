@@ -934,20 +934,25 @@ def _renamed(out, names, bound):
     return out
 
 
-def _clamp_args(min, max):
+def _clamp_args(min, max, name):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        kinds = {True: "Tensor", False: "Number"}
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (min={type(min).__name__}, "
+                        f"max={type(max).__name__}): min and max must both be Tensors or both be numbers "
+                        f"(got min: {kinds[isinstance(min, Tensor)]}, max: {kinds[isinstance(max, Tensor)]})")
     return min, max
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
-    """Limit ``input`` to ``[min, max]`` (scalars or tensors); where min > max the result is max."""
-    return apply(_clamp, (input, *_clamp_args(min, max)))
+    """Limit ``input`` to ``[min, max]`` (both scalars or both tensors); where min > max the result is max."""
+    return apply(_clamp, (input, *_clamp_args(min, max, "clamp")))
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     check_inplace_allowed(self)
-    return apply(_clamp, (self, *_clamp_args(min, max)), (), None, target=self)
+    return apply(_clamp, (self, *_clamp_args(min, max, "clamp_")), (), None, target=self)
 
 
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
