@@ -362,3 +362,18 @@ def test_clamp_refuses_a_tensor_and_a_number_bound_as_torch(kw):
         with pytest.raises(TypeError, match="invalid combination of arguments"):
             x.clamp_(**args)
     np.testing.assert_array_equal(ember.clamp(ember.ones(2, 3), min=ember.zeros(3)).numpy(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("a,b", [([3], [4]), ([True], [True]), ([3], [4.0]), ([True], [1.0])])
+def test_hypot_of_two_integer_tensors_is_refused_as_torch(a, b):
+    t = e = None
+    try:
+        t = torch.hypot(torch.tensor(a), torch.tensor(b))
+    except NotImplementedError as te:
+        with pytest.raises(NotImplementedError) as ee:
+            ember.hypot(ember.tensor(a), ember.tensor(b))
+        assert str(ee.value) == str(te)
+        return
+    e = ember.hypot(ember.tensor(a), ember.tensor(b))
+    assert str(e.dtype) == str(t.dtype)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)

@@ -630,6 +630,15 @@ def _(ctx, g):
     return d * x, d * y
 
 
+def _hypot_check(ctx, inputs):
+    """Tensors only (as atan2), and no integer kernel: two integer (or bool) operands are refused, not
+    promoted to float, as torch."""
+    _tensor_pair_check("hypot")(ctx, inputs)
+    dt = compute_dtype(inputs, "default")
+    if not (dt.is_floating_point or dt.is_complex):
+        raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_SHORT[dt.name]}'")
+
+
 def _minmax(name, fwd, first_wins):
     """maximum/minimum: NaN-propagating; a tie splits the gradient in half, as torch."""
     @defop(name, nin=2, promote="default")
@@ -1316,8 +1325,9 @@ def nextafter(ctx, x, y):
 
 
 heaviside.check = _tensor_pair_check("heaviside")
-for _op in (atan2, hypot, maximum, minimum, fmax, fmin, logaddexp, logical_and, logical_or, logical_xor):
+for _op in (atan2, maximum, minimum, fmax, fmin, logaddexp, logical_and, logical_or, logical_xor):
     _op.check = _tensor_pair_check(_op.name)     # torch takes no Python number for these
+hypot.check = _hypot_check
 nextafter.check = _tensor_pair_check("nextafter")
 _bind(heaviside, inplace=True)
 _bind(nextafter, inplace=True)
