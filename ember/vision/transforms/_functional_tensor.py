@@ -84,37 +84,6 @@ def normalize(img, mean, std, inplace=False):
 
 
 # ---- resampling ---------------------------------------------------------------------------------
-def _aa_filter(mode):
-    """The separable kernel and its half-width (in input pixels at scale 1) for antialiased resize."""
-    if mode == "bilinear":
-        return (lambda x: np.clip(1.0 - np.abs(x), 0.0, None)), 1.0
-    a = -0.5     # Keys cubic with a = -0.5, as PIL and torch's antialiased bicubic use
-
-    def cubic(x):
-        x = np.abs(x)
-        near = ((a + 2) * x - (a + 3)) * x * x + 1
-        far = ((x - 5) * x + 8) * x * a - 4 * a
-        return np.where(x < 1, near, np.where(x < 2, far, 0.0))
-    return cubic, 2.0
-
-
-def _aa_weights(in_size, out_size, mode):
-    """(out_size, in_size) matrix: each output pixel averages the input under a kernel widened by the scale."""
-    kernel, half = _aa_filter(mode)
-    scale = in_size / out_size
-    stretch = max(scale, 1.0)
-    support = half * stretch
-    w = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        center = scale * (i + 0.5)
-        lo = max(int(center - support + 0.5), 0)
-        hi = min(int(center + support + 0.5), in_size)
-        taps = kernel((np.arange(lo, hi) - center + 0.5) / stretch)
-        total = taps.sum()
-        w[i, lo:hi] = taps / total if total != 0 else taps
-    return w
-
-
 def resize(img, size, interpolation="bilinear", antialias=True):
     """Resize the last two dims to ``size`` = [h, w]; antialias applies to bilinear/bicubic downscaling."""
     check_image(img)
@@ -126,13 +95,9 @@ def resize(img, size, interpolation="bilinear", antialias=True):
     x, dtype = _to_float(img)
     lead = x.shape[:-2]
     x = x.reshape(1, -1, h, w)
-    if antialias and interpolation in ("bilinear", "bicubic"):
-        wh = ember.as_tensor(_aa_weights(h, size[0], interpolation), dtype=x.dtype, device=x.device)
-        ww = ember.as_tensor(_aa_weights(w, size[1], interpolation), dtype=x.dtype, device=x.device)
-        x = wh @ x @ ww.T
-    else:
-        corners = False if interpolation in ("bilinear", "bicubic") else None
-        x = F.interpolate(x, size=list(size), mode=interpolation, align_corners=corners)
+    smooth = interpolation in ("bilinear", "bicubic")
+    x = F.interpolate(x, size=list(size), mode=interpolation, align_corners=False if smooth else None,
+                      antialias=bool(antialias) and smooth)
     return _from_float(x.reshape(*lead, *size), dtype)
 
 
