@@ -100,6 +100,13 @@ class LazyLinear(LazyModuleMixin, Linear):
 
 
 class _LazyConvXdMixin(LazyModuleMixin):
+    def _lazy_init(self, out_channels, bias, device, dtype, **conv_kwargs):
+        LazyModuleMixin.__init__(self, 0, 0, bias=False, device=device, dtype=dtype, **conv_kwargs)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:
             super().reset_parameters()
@@ -125,30 +132,24 @@ class _LazyConvXdMixin(LazyModuleMixin):
         return input.shape[1] if input.dim() == unbatched + 1 else input.shape[0]
 
 
+def _lazy_conv_init(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                    padding_mode="zeros", device=None, dtype=None):
+    self._lazy_init(out_channels, bias, device, dtype, kernel_size=kernel_size, stride=stride, padding=padding,
+                    dilation=dilation, groups=groups, padding_mode=padding_mode)
+
+
+def _lazy_conv_transpose_init(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                              bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+    self._lazy_init(out_channels, bias, device, dtype, kernel_size=kernel_size, stride=stride, padding=padding,
+                    output_padding=output_padding, groups=groups, dilation=dilation, padding_mode=padding_mode)
+
+
 def _lazy_conv(conv):
     """``Lazy<conv>``: the regular constructor with ``in_channels`` left out (and no bias until materialised)."""
-    transposed = conv.__name__.startswith("ConvTranspose")
-
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, *rest, bias=True, device=None, dtype=None,
-                 **kwargs):
-        if transposed:          # ConvTranspose: (..., output_padding, groups, bias, dilation, padding_mode)
-            names = ("output_padding", "groups", "bias", "dilation", "padding_mode")
-        else:                   # Conv: (..., dilation, groups, bias, padding_mode)
-            names = ("dilation", "groups", "bias", "padding_mode")
-        kwargs.update(zip(names, rest))
-        bias = kwargs.pop("bias", bias)
-        LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, bias=False, device=device, dtype=dtype,
-                                 **kwargs)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
-        self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-
-    cls = type(f"Lazy{conv.__name__}", (_LazyConvXdMixin, conv),
-               {"__init__": __init__, "cls_to_become": conv, "__module__": __name__,
-                "__doc__": f"A ``{conv.__name__}`` whose ``in_channels`` is read off the first input."})
-    cls.__init__.__qualname__ = f"{cls.__name__}.__init__"
-    return cls
+    init = _lazy_conv_transpose_init if conv.__name__.startswith("ConvTranspose") else _lazy_conv_init
+    return type(f"Lazy{conv.__name__}", (_LazyConvXdMixin, conv),
+                {"__init__": init, "cls_to_become": conv, "__module__": __name__,
+                 "__doc__": f"A ``{conv.__name__}`` whose ``in_channels`` is read off the first input."})
 
 
 LazyConv1d, LazyConv2d, LazyConv3d = map(_lazy_conv, (Conv1d, Conv2d, Conv3d))
