@@ -633,7 +633,7 @@ def _(ctx, g):
 def _hypot_check(ctx, inputs):
     """Tensors only (as atan2), and no integer kernel: two integer (or bool) operands are refused, not
     promoted to float, as torch."""
-    _tensor_pair_check("hypot")(ctx, inputs)
+    _hypot_args(ctx, inputs)
     dt = compute_dtype(inputs, "default")
     if not (dt.is_floating_point or dt.is_complex):
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_SHORT[dt.name]}'")
@@ -1327,6 +1327,7 @@ def nextafter(ctx, x, y):
 heaviside.check = _tensor_pair_check("heaviside")
 for _op in (atan2, maximum, minimum, fmax, fmin, logaddexp, logical_and, logical_or, logical_xor):
     _op.check = _tensor_pair_check(_op.name)     # torch takes no Python number for these
+_hypot_args = _tensor_pair_check("hypot")
 hypot.check = _hypot_check
 nextafter.check = _tensor_pair_check("nextafter")
 _bind(heaviside, inplace=True)
