@@ -715,3 +715,20 @@ def test_cuda_checkpoint_from_torch(tmp_path, standin_cuda):
     for loc in ["cpu", ember.device("cpu"), {"cuda:0": "cpu"}, lambda storage, location: storage]:
         d = ember.load(tmp_path / "cuda.pt", map_location=loc)
         assert d["w"].device.type == "cpu" and d["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and d["n"].item() == 3
+
+
+def test_hub_loads_weights_only_by_default_unlike_torch(tmp_path, http_dir):
+    """ember keeps the hub safe by default (torch 2.13's load_state_dict_from_url defaults to weights_only=False):
+    a checkpoint naming a global outside the allow-list is refused unless weights_only=False is passed."""
+    import datetime
+    import inspect
+    import pickle
+    root, url = http_dir
+    torch.save({"when": datetime.date(2020, 1, 2)}, root / "dated.pt")
+    assert inspect.signature(torch.hub.load_state_dict_from_url).parameters["weights_only"].default is False
+    assert inspect.signature(ember.hub.load_state_dict_from_url).parameters["weights_only"].default is True
+    with pytest.raises(pickle.UnpicklingError, match="datetime.date"):
+        ember.hub.load_state_dict_from_url(f"{url}/dated.pt", model_dir=str(tmp_path / "c1"), progress=False)
+    sd = ember.hub.load_state_dict_from_url(f"{url}/dated.pt", model_dir=str(tmp_path / "c2"), progress=False,
+                                            weights_only=False)
+    assert sd == {"when": datetime.date(2020, 1, 2)}
