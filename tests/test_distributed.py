@@ -354,6 +354,21 @@ def test_init_from_env_and_from_store():
                          "initialized": False}
 
 
+def slow_last_rank_then_leave(T, dist, rank, ws, port):
+    if rank == ws - 1:      # the last rank is slow reading its peers' addresses from rank 0's store
+        get = dist.TCPStore.get
+        dist.TCPStore.get = lambda self, key: (time.sleep(0.5), get(self, key))[1]
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=ws,
+                            timeout=timedelta(seconds=TIMEOUT))
+    dist.destroy_process_group()        # at once: rank 0's store goes with it
+    return rank
+
+
+def test_init_returns_only_once_every_rank_is_connected():
+    # rank 0 used to return from init (and could close the store) while the last rank still read from it
+    assert run(slow_last_rank_then_leave, 3, init=False) == [0, 1, 2]
+
+
 def test_world_of_one_in_this_process_and_reinit():
     for _ in range(2):                  # destroy_process_group leaves ember ready for a new group
         edist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1,

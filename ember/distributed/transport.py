@@ -18,6 +18,7 @@ import time
 from .store import DistBackendError, connect, recv_exact
 
 _HEADER = struct.Struct("!IQ")      # header length, payload length
+_READY = ("ember-mesh-ready",)      # the tag of the handshake that ends set-up
 
 
 class Mailbox:
@@ -98,6 +99,13 @@ class Mesh:
         for peer, sock in self.peers.items():
             threading.Thread(target=self._read, args=(peer, sock), daemon=True,
                              name=f"ember-dist-recv-{peer}").start()
+        # Nobody leaves until every rank's mesh is whole: a peer may still be reading addresses from
+        # the store, which lives in rank 0 and closes with it (rank 0 returning from init and being
+        # destroyed at once would cut that peer off mid-handshake).
+        for peer in self.peers:
+            self.send(peer, _READY)
+        for peer in self.peers:
+            self.recv([peer], _READY)
 
     def _add(self, peer: int, sock: socket.socket) -> None:
         self.peers[peer] = sock
