@@ -41,18 +41,19 @@ def _float_dtype(dtype, kernel):
 def _uniform(r, shape, npdt, low=0.0, high=1.0):
     gdt = npdt if npdt in (np.float32, np.float64) else np.float32
     u = r.random(shape, dtype=gdt)
-    if low != 0.0 or high != 1.0:
-        u = u * (high - low) + low
+    if low != 0.0 or high != 1.0:      # in place: a fresh temporary of a large draw costs its page faults
+        u *= high - low
+        u += low
     return u if u.dtype == npdt else u.astype(npdt)
 
 
 def _normal(r, shape, npdt, mean=0.0, std=1.0):
     gdt = npdt if npdt in (np.float32, np.float64) else np.float32
     z = r.standard_normal(shape, dtype=gdt)
-    if std != 1.0:
-        z = z * std
+    if std != 1.0:                      # in place, as in _uniform
+        z *= std
     if mean != 0.0:
-        z = z + mean
+        z += mean
     return z if z.dtype == npdt else z.astype(npdt)
 
 
@@ -296,6 +297,25 @@ def _float_self(self, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_SHORT[self.dtype.name]}\'')
 
 
+def _drawable_in_place(self) -> bool:
+    """Whether NumPy's generator can draw straight into ``self``'s memory (a contiguous float32/64 cpu
+    array that may be written): a large ``normal_``/``uniform_`` then touches no temporary."""
+    a = self._data
+    if type(a) is not np.ndarray or a.dtype.type not in (np.float32, np.float64) or not a.flags.c_contiguous:
+        return False
+    check_inplace_allowed(self)         # before the draw overwrites anything
+    return True
+
+
+def _scaled_in_place(self, scale, shift):
+    a = self._data
+    if scale != 1.0:
+        a *= scale
+    if shift != 0.0:
+        a += shift
+    return _write(self, a)              # the write as any in-place op records it (version, autograd)
+
+
 def _r(self, generator):
     return _sampler(generator, self._device)
 
@@ -306,7 +326,11 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     _float_self(self, "check_uniform_bounds")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
-    return _write(self, _uniform(_r(self, generator), self._data.shape, self._data.dtype, from_, to))
+    r = _r(self, generator)
+    if _drawable_in_place(self):
+        r.random(dtype=self._data.dtype, out=self._data)
+        return _scaled_in_place(self, to - from_, from_)
+    return _write(self, _uniform(r, self._data.shape, self._data.dtype, from_, to))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -314,7 +338,11 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _float_self(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    return _write(self, _normal(_r(self, generator), self._data.shape, self._data.dtype, mean, std))
+    r = _r(self, generator)
+    if _drawable_in_place(self):
+        r.standard_normal(dtype=self._data.dtype, out=self._data)
+        return _scaled_in_place(self, std, mean)
+    return _write(self, _normal(r, self._data.shape, self._data.dtype, mean, std))
 
 
 def _random_bound(dt):
