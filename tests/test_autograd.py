@@ -550,3 +550,31 @@ def test_saved_tensors_hooks_pack_and_unpack_as_torch():
     assert res[0][1] == res[1][1] and res[0][3] and res[1][3]
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6)
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6)
+
+
+ROUNDING_DIVS = {
+    "div_floor": lambda L, a, b: L.div(a, b, rounding_mode="floor"),
+    "div_trunc": lambda L, a, b: L.div(a, 2, rounding_mode="trunc"),
+    "div__floor": lambda L, a, b: a.clone().div_(b, rounding_mode="floor"),
+    "floordiv_op": lambda L, a, b: a // 2,
+    "rfloordiv_op": lambda L, a, b: 7 // a,
+    "floor_divide": lambda L, a, b: L.floor_divide(a, b),
+}
+
+
+@pytest.mark.parametrize("name", ROUNDING_DIVS)
+def test_rounding_divisions_record_torchs_nodes(name):
+    # div(rounding_mode=...) has zero gradients (DivBackward2); floor_divide's node raises on backward
+    results = []
+    for L in (torch, ember):
+        a = L.tensor([3., -5.5, 7.], requires_grad=True)
+        b = L.tensor([2., 3., -2.5], requires_grad=True)
+        y = ROUNDING_DIVS[name](L, a, b)
+        got = [type(y.grad_fn).__name__, y.requires_grad, y.tolist()]
+        try:
+            y.sum().backward()
+            got += [a.grad.tolist(), None if b.grad is None else b.grad.tolist()]
+        except RuntimeError as e:
+            got += [str(e).split(" is not implemented")[0].rstrip("_")]
+        results.append(got)
+    assert results[0] == results[1]

@@ -142,13 +142,23 @@ def _(ctx, g):
     return gx, gy
 
 
-@defop("floor_divide", nin=2, promote="default", differentiable=False)
-def floor_divide(ctx, x, y):
+def _div_floor(ctx, x, y):
     _check_division("div_floor_cpu", x, y)
     return ctx.xp.floor_divide(x, y)
 
 
-@defop("_trunc_divide", nin=2, promote="default", differentiable=False)
+# torch records ``floor_divide`` (and ``//``) with a node whose backward raises, but
+# ``div(rounding_mode='floor'/'trunc')`` with DivBackward2, whose gradients are zeros
+floor_divide = defop("floor_divide", nin=2, promote="default", node_name="NotImplemented")(_div_floor)
+_floor_divide_div = defop("_floor_divide_div", nin=2, promote="default", node_name="DivBackward2")(_div_floor)
+
+
+@floor_divide.backward
+def _(ctx, g):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+@defop("_trunc_divide", nin=2, promote="default", node_name="DivBackward2")
 def _trunc_divide(ctx, x, y):
     _check_division("div_trunc_cpu", x, y)
     xp = ctx.xp
@@ -158,12 +168,19 @@ def _trunc_divide(ctx, x, y):
     return xp.trunc(q).astype(q.dtype)
 
 
+@_floor_divide_div.backward
+@_trunc_divide.backward
+def _(ctx, g):
+    zero = g.new_zeros(g.shape)         # rounding makes the quotient piecewise constant
+    return tuple(zero if need else None for need in ctx.needs_input_grad)
+
+
 def div(input, other, *, rounding_mode=None):
     """``input / other``; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient."""
     if rounding_mode is None:
         return true_divide(input, other)
     if rounding_mode == "floor":
-        return floor_divide(input, other)
+        return _floor_divide_div(input, other)
     if rounding_mode == "trunc":
         return _trunc_divide(input, other)
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -270,7 +287,7 @@ def _div_method(self, other, *, rounding_mode=None):
 
 def _div_inplace(self, other, *, rounding_mode=None):
     check_inplace_allowed(self)
-    op = {None: true_divide, "floor": floor_divide, "trunc": _trunc_divide}[rounding_mode]
+    op = {None: true_divide, "floor": _floor_divide_div, "trunc": _trunc_divide}[rounding_mode]
     return apply(op, (self, other), (), None, target=self)
 
 
