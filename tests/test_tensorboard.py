@@ -365,8 +365,8 @@ def test_bad_input(tmp_path):
             w.add_hparams([("lr", 0.1)], {})
         with pytest.raises(ValueError, match="'opt'.*should be one of"):
             w.add_hparams({"opt": object()}, {})
-        with pytest.raises(AttributeError, match="ember does not implement SummaryWriter.add_graph yet"):
-            w.add_graph(None)
+        with pytest.raises(NotImplementedError, match="ember does not implement SummaryWriter.add_graph yet"):
+            w.add_graph(ember.nn.Linear(2, 2), ember.zeros(1, 2))
 
 
 # ---- how users import it ------------------------------------------------------------------------------------
@@ -385,3 +385,356 @@ def test_torch_import_path_under_ember_run(tmp_path):
                          text=True, check=True).stdout
     assert out.strip() == "ember.utils.tensorboard.writer"
     assert [(e.step, e.value) for e in accumulate(tmp_path / "logs").Scalars("loss")] == [(1, 0.5)]
+
+
+# ---- embeddings, tensors, audio, custom scalars, meshes, boxes, figures, videos -----------------------------------
+
+def summaries(d):
+    """(step, wall_time, Summary) of every event after the file_version one in d's event file."""
+    return [(e.step, e.wall_time, e.summary) for e in events(d)[1:]]
+
+
+def both_raw(tmp_path, calls):
+    """Run calls(writer, lib) with ember's and torch's writers; the summaries each wrote (ember first)."""
+    for name, writer, lib in (("ember", SummaryWriter, ember), ("torch", TorchWriter, torch)):
+        with writer(str(tmp_path / name), flush_secs=FAR) as w:
+            calls(w, lib)
+    return summaries(tmp_path / "ember"), summaries(tmp_path / "torch")
+
+
+def side_files(d):
+    """Every file under d but the event files, by relative path."""
+    return sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs
+                  if not f.startswith("events.out.tfevents."))
+
+
+def test_embedding_files_match_torch(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    mat = rng.normal(size=(10, 3)).astype(np.float32)
+    rgb = rng.random((10, 3, 4, 6)).astype(np.float32) * 1.2          # some values clipped at 1
+    gray = rng.random((5, 1, 3, 3))
+    words = [f"w{i} é" for i in range(10)]
+
+    def calls(w, lib):
+        w.add_embedding(lib.tensor(mat), metadata=words, label_img=lib.tensor(rgb), tag="a/b%c\\d")
+        w.add_embedding(mat[:5].astype(np.float64), metadata=[[i, f"x{i}"] for i in range(5)],
+                        metadata_header=["id", "name"], label_img=lib.tensor(gray), global_step=12)
+        w.add_embedding(lib.tensor(mat[:4]).to(lib.bfloat16), metadata=lib.tensor([1, 2, 3, 4]), global_step=3,
+                        tag='q"t')
+        w.add_embedding(np.arange(6).reshape(3, 2), global_step=3, tag='q"t')      # the same dir again
+
+    both(tmp_path, calls)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["warning: Embedding dir exists, did you set global_step for add_embedding()?"] * 2
+    ours, theirs = side_files(tmp_path / "ember"), side_files(tmp_path / "torch")
+    assert ours == theirs
+    assert "00000/a%2fb%25c%5cd/sprite.png" in ours and "00012/default/metadata.tsv" in ours
+    for name in ours:
+        a, b = (tmp_path / "ember" / name).read_bytes(), (tmp_path / "torch" / name).read_bytes()
+        if name.endswith(".png"):
+            pa, pb = png_pixels(a), png_pixels(b)
+            assert pa.shape == pb.shape and np.array_equal(pa, pb), name
+        else:
+            assert a == b, name
+    assert png_pixels((tmp_path / "ember/00000/a%2fb%25c%5cd/sprite.png").read_bytes()).shape == (24, 24, 3)
+    config = (tmp_path / "ember" / "projector_config.pbtxt").read_text()
+    assert config.count("embeddings {") == 4 and 'tensor_name: "q\\"t:00003"' in config
+
+
+def test_embedding_errors_match_torch(tmp_path):
+    rng = np.random.default_rng(5)
+    mat, imgs = rng.random((4, 2)), rng.random((4, 3, 2, 2))
+    cases = [
+        lambda w, lib: w.add_embedding(mat, metadata=["a", "b"]),
+        lambda w, lib: w.add_embedding(mat, metadata=[[1, 2]] * 4, metadata_header=["only"]),
+        lambda w, lib: w.add_embedding(mat, label_img=lib.tensor(imgs[:3])),
+        lambda w, lib: w.add_embedding(mat, label_img=lib.tensor(imgs[:, :2])),       # 2 channels
+        lambda w, lib: w.add_embedding(mat.reshape(4, 1, 2)),
+        lambda w, lib: w.add_embedding(mat, tag="file", global_step=1),
+    ]
+    for name, writer, lib in (("ember", SummaryWriter, ember), ("torch", TorchWriter, torch)):
+        os.makedirs(tmp_path / name / "00001")
+        (tmp_path / name / "00001" / "file").write_text("")
+        with writer(str(tmp_path / name), flush_secs=FAR) as w:
+            raised = []
+            for case in cases:
+                with pytest.raises(Exception) as info:
+                    case(w, lib)
+                raised.append((type(info.value), str(info.value).replace(str(tmp_path / name), "<log_dir>")))
+        if name == "ember":
+            ours = raised
+    assert ours == raised
+    assert [t for t, _ in ours] == [AssertionError] * 5 + [NotADirectoryError]
+    assert not (tmp_path / "ember" / "projector_config.pbtxt").exists()
+
+
+def test_tensor_matches_torch(tmp_path):
+    dtypes = ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+              "complex64", "complex128"]
+
+    def calls(w, lib):
+        for step, name in enumerate(dtypes):
+            w.add_tensor(name, lib.tensor([[1.5, 0.0, -3.25], [2e9, -1e-3, 255.0]]).to(getattr(lib, name)),
+                         step, walltime=float(step))
+        w.add_tensor("complex", lib.tensor([1 + 2j, -0.5j]), 20, walltime=1.0)
+        w.add_tensor("scalar", lib.tensor(-7), walltime=2.0)
+        w.add_tensor("empty", lib.zeros(0, 3), 21, walltime=3.0)
+        w.add_tensor("grad", lib.ones(2, requires_grad=True) * 3, 22, walltime=4.0)
+
+    ours, theirs = both_raw(tmp_path, calls)
+    assert len(ours) == len(dtypes) + 4 and ours == theirs
+    for name, writer in (("ember", SummaryWriter), ("torch", TorchWriter)):
+        with writer(str(tmp_path / "bad" / name), flush_secs=FAR) as w, pytest.raises(AttributeError, match="numel"):
+            w.add_tensor("np", np.zeros(2))
+
+
+def test_audio_matches_torch(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    quiet, loud = rng.random((1, 300)) * 2 - 1, rng.random(50).astype(np.float32) * 3 - 1.5
+
+    def calls(w, lib):
+        w.add_audio("quiet", lib.tensor(quiet), 1, walltime=1.0)
+        w.add_audio("loud", lib.tensor(loud), 2, sample_rate=8000, walltime=2.0)
+        w.add_audio("np", quiet[:, :7].astype(np.float32), 3, sample_rate=16000.5, walltime=3.0)
+
+    ours, theirs = both_raw(tmp_path, calls)
+    assert ours == theirs
+    assert capsys.readouterr().out.splitlines() == ["warning: audio amplitude out of range, auto clipped."] * 2
+    wav = tmp_path / "loud.wav"
+    wav.write_bytes(ours[1][2].value[0].tensor.string_val[0])          # stored by the loader as a tensor
+    import wave
+    with wave.open(str(wav)) as f:
+        assert (f.getnchannels(), f.getsampwidth(), f.getframerate(), f.getnframes()) == (1, 2, 8000, 50)
+        pcm = np.frombuffer(f.readframes(50), dtype="<i2")
+    np.testing.assert_array_equal(pcm, (loud.clip(-1, 1) * 32767).astype(np.int16))
+    for lib, writer in ((ember, SummaryWriter), (torch, TorchWriter)):
+        with (writer(str(tmp_path / "bad" / lib.__name__), flush_secs=FAR) as w,
+              pytest.raises(AssertionError, match="input tensor should be 1 dimensional.")):
+            w.add_audio("stereo", lib.zeros(2, 10))
+
+
+def test_custom_scalars_match_torch(tmp_path):
+    layout = {"Loss": {"train vs val": ["Multiline", ["loss/train", "loss/val"]],
+                       "band": ["Margin", ["acc", "acc/low", "acc/high"]]},
+              "Other": {"": ["Multiline", []], "é": ("Margin", ("", "b", "c"))}}
+
+    def calls(w, lib):
+        w.add_custom_scalars(layout)
+        w.add_custom_scalars_multilinechart(["a", "b"])
+        w.add_custom_scalars_marginchart(["m", "lo", "hi"], category="cat", title="margin")
+
+    ours, theirs = both_raw(tmp_path, calls)
+    for (sa, _, a), (sb, _, b) in zip(ours, theirs):
+        assert sa == sb and a == b
+    assert len(ours) == len(theirs) == 3
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    parsed = layout_pb2.Layout.FromString(ours[0][2].value[0].tensor.string_val[0])
+    assert [c.title for c in parsed.category] == ["Loss", "Other"]
+    assert parsed.category[0].chart[1].margin.series[0].upper == "acc/high"
+    for lib, writer in ((ember, SummaryWriter), (torch, TorchWriter)):
+        with writer(str(tmp_path / "bad" / lib.__name__), flush_secs=FAR) as w:
+            with pytest.raises(AssertionError, match=r"^Expected 3 tags, got 2\.$"):
+                w.add_custom_scalars_marginchart(["a", "b"])
+            with pytest.raises(AssertionError, match=r"^len\(tags\) != 3$"):
+                w.add_custom_scalars({"c": {"m": ["Margin", ["a"]]}})
+
+
+def test_mesh_matches_torch(tmp_path):
+    rng = np.random.default_rng(7)
+    vertices = rng.normal(size=(1, 5, 3))
+    colors = rng.integers(0, 256, (1, 5, 3))
+    faces = np.array([[[0, 1, 2], [0, 2, 3], [1, 3, 4]]])
+    config = {"camera": {"cls": "PerspectiveCamera", "fov": 75}, "material": {"cls": "PointsMaterial", "size": 2}}
+
+    def calls(w, lib):
+        w.add_mesh("mesh", lib.tensor(vertices), colors=lib.tensor(colors, dtype=lib.uint8), faces=lib.tensor(faces),
+                   config_dict=config, global_step=1, walltime=1.0)
+        w.add_mesh("points/cloud", vertices.astype(np.float32), colors=colors / 255, global_step=2, walltime=2.0)
+        w.add_mesh("bare", lib.tensor(vertices, dtype=lib.float32), walltime=3.0)
+
+    ours, theirs = both_raw(tmp_path, calls)
+    assert ours == theirs
+    assert [v.tag for v in ours[0][2].value] == ["mesh_VERTEX", "mesh_FACE", "mesh_COLOR"]
+    for lib, writer in ((ember, SummaryWriter), (torch, TorchWriter)):
+        with (writer(str(tmp_path / "bad" / lib.__name__), flush_secs=FAR) as w,
+              pytest.raises(ValueError, match=re.escape("BxNx3, but got torch.Size([5, 3])."))):
+            w.add_mesh("flat", lib.tensor(vertices[0]))
+
+
+def test_image_with_boxes_matches_torch(tmp_path):
+    rng = np.random.default_rng(8)
+    chw = rng.random((3, 40, 60)).astype(np.float32)
+    hwc = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    boxes = np.array([[2, 3, 30, 25], [10.5, 12.25, 55, 38]], dtype=np.float32)
+
+    def calls(w, lib):
+        w.add_image_with_boxes("labelled", lib.tensor(chw), lib.tensor(boxes), 1, labels=["cat", "dog"])
+        w.add_image_with_boxes("hwc", hwc, boxes[:1], 2, dataformats="HWC", labels="one")
+        w.add_image_with_boxes("wrong_label_count", chw, boxes, 3, labels=["only one"])
+        w.add_image_with_boxes("rescaled", lib.tensor(chw), lib.tensor(boxes), 4, rescale=0.5, labels=["a", ""])
+        w.add_image_with_boxes("no_boxes", chw, np.zeros((0, 4)), 5)
+
+    ours, theirs = both(tmp_path, calls)
+    tags = ["labelled", "hwc", "wrong_label_count", "rescaled", "no_boxes"]
+    assert sorted(ours.Tags()["images"]) == sorted(theirs.Tags()["images"]) == sorted(tags)
+    for tag in tags:
+        (a,), (b,) = ours.Images(tag), theirs.Images(tag)
+        assert (a.step, a.width, a.height) == (b.step, b.width, b.height), tag
+        pa, pb = png_pixels(a.encoded_image_string), png_pixels(b.encoded_image_string)
+        assert pa.shape == pb.shape and np.array_equal(pa, pb), tag
+    assert png_pixels(ours.Images("rescaled")[0].encoded_image_string).shape == (20, 30, 3)
+    assert (ours.Images("rescaled")[0].width, ours.Images("rescaled")[0].height) == (60, 40)   # before resizing
+    drawn = png_pixels(ours.Images("hwc")[0].encoded_image_string)
+    assert (drawn[3, 10] == [255, 0, 0]).all()                                  # on the box's top edge
+
+
+class _StandInFigure:
+    """What add_figure touches of a matplotlib Figure: an RGBA buffer its canvas renders."""
+
+    def __init__(self, rgba):
+        self.rgba, self.canvas, self.closed = rgba, None, False
+
+
+def _stand_in_matplotlib(monkeypatch):
+    """Modules standing in for matplotlib.pyplot and its Agg backend, for torch's and ember's add_figure."""
+    import types
+    mpl, backends = types.ModuleType("matplotlib"), types.ModuleType("matplotlib.backends")
+    agg, pyplot = types.ModuleType("matplotlib.backends.backend_agg"), types.ModuleType("matplotlib.pyplot")
+
+    class FigureCanvasAgg:
+        def __init__(self, figure):
+            self.figure, figure.canvas = figure, self
+
+        def draw(self):
+            pass
+
+        def buffer_rgba(self):
+            return memoryview(self.figure.rgba)
+
+        def get_width_height(self):
+            return self.figure.rgba.shape[1], self.figure.rgba.shape[0]
+
+    def close(figure):
+        figure.closed = True
+
+    agg.FigureCanvasAgg, pyplot.close = FigureCanvasAgg, close
+    mpl.backends, mpl.pyplot, backends.backend_agg = backends, pyplot, agg
+    for mod in (mpl, backends, agg, pyplot):
+        monkeypatch.setitem(sys.modules, mod.__name__, mod)
+
+
+def test_figure_matches_torch_with_a_stand_in_matplotlib(tmp_path, monkeypatch):
+    rng = np.random.default_rng(9)
+    rgba = [rng.integers(0, 256, (6, 8, 4), dtype=np.uint8) for _ in range(3)]
+    _stand_in_matplotlib(monkeypatch)
+    figures = {}
+
+    def calls(w, lib):
+        figs = figures[lib.__name__] = [_StandInFigure(x) for x in rgba]
+        w.add_figure("one", figs[0], 1, walltime=1.0)
+        w.add_figure("list", figs[1:], 2, close=False, walltime=2.0)
+
+    ours, theirs = both(tmp_path, calls)
+    for tag in ("one", "list"):
+        (a,), (b,) = ours.Images(tag), theirs.Images(tag)
+        assert (a.step, a.wall_time, a.width, a.height) == (b.step, b.wall_time, b.width, b.height)
+        assert np.array_equal(png_pixels(a.encoded_image_string), png_pixels(b.encoded_image_string))
+    assert np.array_equal(png_pixels(ours.Images("one")[0].encoded_image_string), rgba[0][:, :, :3])
+    assert [f.closed for f in figures["ember"]] == [f.closed for f in figures["torch"]] == [True, False, False]
+
+
+def test_add_figure_without_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with (SummaryWriter(str(tmp_path), flush_secs=FAR) as w,
+          pytest.raises(ImportError, match="add_figure needs matplotlib: pip install matplotlib")):
+        w.add_figure("fig", object())
+
+
+def _stand_in_moviepy(monkeypatch):
+    """moviepy.editor.ImageSequenceClip standing in: its "GIF" is the fps and the frames' raw bytes."""
+    import types
+    moviepy, editor = types.ModuleType("moviepy"), types.ModuleType("moviepy.editor")
+
+    class ImageSequenceClip:
+        def __init__(self, frames, fps):
+            self.frames, self.fps = frames, fps
+
+        def write_gif(self, filename, **kwargs):
+            with open(filename, "wb") as f:
+                f.write(f"fps={self.fps};{np.stack(self.frames).shape}".encode() + np.stack(self.frames).tobytes())
+
+    editor.ImageSequenceClip, moviepy.editor = ImageSequenceClip, editor
+    monkeypatch.setitem(sys.modules, "moviepy", moviepy)
+    monkeypatch.setitem(sys.modules, "moviepy.editor", editor)
+
+
+def test_video_matches_torch_with_a_stand_in_moviepy(tmp_path, monkeypatch):
+    rng = np.random.default_rng(10)
+    clips = {"uint8_3": rng.integers(0, 256, (3, 4, 3, 5, 6), dtype=np.uint8),      # padded to 4 videos
+             "float_1": rng.random((1, 2, 3, 4, 4)).astype(np.float32) * 1.1,
+             "float64_8": rng.random((8, 2, 1, 3, 2))}                                # 2 rows of 4
+    _stand_in_moviepy(monkeypatch)
+
+    def calls(w, lib):
+        for step, (tag, v) in enumerate(clips.items()):
+            w.add_video(tag, lib.tensor(v), step, fps=step + 2.5, walltime=float(step))
+
+    ours, theirs = both_raw(tmp_path, calls)
+    assert ours == theirs
+    width, height, gif = ours[0][2].value[0].tensor.string_val         # images are stored by the loader as tensors
+    assert (width, height) == (b"24", b"5") and gif.startswith(b"fps=2.5;(4, 5, 24, 3)")     # one row of 4 videos
+    width, height, gif = ours[2][2].value[0].tensor.string_val
+    assert (width, height) == (b"8", b"6") and gif.startswith(b"fps=4.5;(2, 6, 8, 1)")       # two rows of 4
+
+
+def test_add_video_without_moviepy(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "moviepy", None)
+    with (SummaryWriter(str(tmp_path), flush_secs=FAR) as w,
+          pytest.raises(ImportError, match="add_video needs moviepy: pip install moviepy")):
+        w.add_video("v", np.zeros((1, 2, 3, 4, 4)))
+
+
+def _small_onnx_model(path):
+    """An ONNX model with operators carrying int, ints, float, string and tensor attributes."""
+    import onnx
+    from onnx import TensorProto, helper
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("Flatten", ["r"], ["f"], axis=1),
+             helper.make_node("Constant", [], ["b"], value=helper.make_tensor("b", TensorProto.FLOAT, [2], [0.5, -1])),
+             helper.make_node("Gemm", ["f", "g", "b"], ["y"], alpha=0.25, transB=1),
+             helper.make_node("Cast", ["y"], ["out"], to=TensorProto.DOUBLE, name="cast"),
+             helper.make_node("Identity", ["out"], ["label"], doc_string="a \"string\" é")]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 4, 4])],
+        [helper.make_tensor_value_info("label", TensorProto.DOUBLE, ["N", 2])],
+        [helper.make_tensor("w", TensorProto.FLOAT, [1, 1, 3, 3], [0.1] * 9),
+         helper.make_tensor("g", TensorProto.FLOAT, [2, 16], [0.0] * 32)])
+    onnx.save(helper.make_model(graph), str(path))
+
+
+def test_onnx_graph_matches_torch(tmp_path, capsys):
+    _small_onnx_model(tmp_path / "model.onnx")
+    ours, theirs = both(tmp_path, lambda w, lib: w.add_onnx_graph(str(tmp_path / "model.onnx")))
+    capsys.readouterr()                                          # torch prints every node's name
+    assert ours.Graph() == theirs.Graph()
+    graph = ours.Graph()
+    assert [(n.name, n.op) for n in graph.node][:3] == [("x", "Variable"), ("label", "Variable"), ("c", "Conv")]
+    assert [d.size for d in graph.node[0].attr["shape"].shape.dim] == [0, 1, 4, 4]
+    assert graph.node[2].attr["parameters"].s.startswith(b"kernel_shape = [3, 3] = 7, pads = [1, 1, 1, 1]")
+    (a,), (b,) = ([e for e in events(tmp_path / name) if e.graph_def] for name in ("ember", "torch"))
+    assert a.step == b.step == 0 and abs(a.wall_time - time.time()) < 60
+
+
+def test_add_onnx_graph_without_onnx(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    message = re.escape("add_onnx_graph needs the onnx package: pip install 'ember[onnx]'")
+    with SummaryWriter(str(tmp_path), flush_secs=FAR) as w, pytest.raises(ImportError, match=message):
+        w.add_onnx_graph(str(tmp_path / "model.onnx"))
+
+
+def test_add_graph_is_not_implemented(tmp_path):
+    with SummaryWriter(str(tmp_path), flush_secs=FAR) as w:
+        with pytest.raises(NotImplementedError, match="ember does not implement SummaryWriter.add_graph yet"):
+            w.add_graph(ember.nn.Linear(2, 2), ember.zeros(1, 2))
+        assert not hasattr(w, "add_foo") and not hasattr(TorchWriter, "add_foo")

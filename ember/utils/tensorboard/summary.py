@@ -1,22 +1,42 @@
 """``torch.utils.tensorboard.summary``: build encoded ``Summary`` messages (scalar, histogram, image, text,
-hparams) from ember Tensors, NumPy arrays or Python numbers; ``FileWriter.add_summary`` writes them."""
+hparams, tensor, audio, video, custom scalars layout, mesh) from ember Tensors, NumPy arrays or Python numbers;
+``FileWriter.add_summary`` writes them."""
 from __future__ import annotations
 
+import io
+import json
 import numbers
+import os
+import tempfile
+import wave
 
 import numpy as np
 
-from ember._tensor import Tensor
+from ember import _dtype
+from ember._tensor import Size, Tensor
 
 from . import _proto
 from ._png import encode_png
 
 
 def to_numpy(x) -> np.ndarray:
-    """A NumPy array of ``x`` (a Tensor on any device, with or without grad, an array, a number or a list)."""
+    """A NumPy array of ``x`` (a Tensor on any device, with or without grad, an array, a number or a list).
+    As torch's writer does, bfloat16 becomes float16 and a number a 1-element array."""
     if isinstance(x, Tensor):
-        return x.detach().numpy(force=True)
+        x = x.detach()
+        return (x.to(_dtype.float16) if x.dtype == _dtype.bfloat16 else x).numpy(force=True)
+    if np.isscalar(x):
+        return np.array([x])
     return np.asarray(x)
+
+
+def _pillow(what: str):
+    """``PIL.Image``, ``ImageDraw`` and ``ImageFont``, or an ImportError naming the extra to install."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError:
+        raise ImportError(f"{what} needs Pillow: pip install 'ember[vision]'") from None
+    return Image, ImageDraw, ImageFont
 
 
 def scalar(name: str, scalar, new_style: bool = False, double_precision: bool = False) -> bytes:
@@ -108,15 +128,141 @@ def to_hwc(arr: np.ndarray, dataformats: str) -> np.ndarray:
     return hwc
 
 
-def image(tag: str, tensor, rescale: float = 1, dataformats: str = "NCHW") -> bytes:
-    """An image as PNG: uint8 values as they are, any other dtype taken as [0, 1] and scaled by 255."""
-    if rescale != 1:
-        raise NotImplementedError("ember's image summaries do not resize: rescale must be 1")
-    hwc = to_hwc(to_numpy(tensor), dataformats)
-    if hwc.dtype != np.uint8:
-        hwc = (hwc.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+def _to_uint8(hwc: np.ndarray) -> np.ndarray:
+    """uint8 values as they are; any other dtype taken as [0, 1], scaled by 255 and clipped."""
+    if hwc.dtype == np.uint8:
+        return hwc
+    return (hwc.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+
+
+def _draw_box(draw, font, box, label) -> None:
+    """A red box outline of width 2; a label in black on a red band just inside the box's bottom edge."""
+    left, top, right, bottom = box
+    draw.line([(left, top), (left, bottom), (right, bottom), (right, top), (left, top)], width=2, fill="Red")
+    if label:
+        x0, y0, x1, y1 = font.getbbox(label)
+        text_w, text_h = x1 - x0, y1 - y0
+        margin = np.ceil(0.05 * text_h)
+        draw.rectangle([(left, bottom - text_h - 2 * margin), (left + text_w, bottom)], fill="Red")
+        draw.text((left + margin, bottom - text_h - margin), label, fill="black", font=font)
+
+
+def _image_proto(hwc: np.ndarray, rescale: float = 1, boxes=None, labels=None) -> bytes:
+    """A ``Summary.Image`` of a uint8 (H, W, C) image, PNG-encoded here; drawing boxes or resizing (Lanczos)
+    uses Pillow. Height and width are the image's before resizing, as torch records them."""
     height, width, channels = hwc.shape
-    return _proto.summary_value(tag, image=_proto.image_proto(height, width, channels, encode_png(hwc)))
+    if rescale == 1 and boxes is None:
+        png = encode_png(hwc)
+    else:
+        Image, ImageDraw, ImageFont = _pillow("an image summary with boxes or rescale")
+        img = Image.fromarray(hwc)
+        if boxes is not None:
+            font = ImageFont.load_default()
+            for i in range(boxes.shape[0]):
+                _draw_box(ImageDraw.Draw(img), font, boxes[i, :4], None if labels is None else labels[i])
+        img = img.resize((int(width * rescale), int(height * rescale)), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        img.save(out, format="PNG")
+        png = out.getvalue()
+    return _proto.image_proto(height, width, channels, png)
+
+
+def image(tag: str, tensor, rescale: float = 1, dataformats: str = "NCHW") -> bytes:
+    """An image as PNG: uint8 values as they are, any other dtype taken as [0, 1] and scaled by 255;
+    ``rescale`` resizes it (with Pillow)."""
+    hwc = _to_uint8(to_hwc(to_numpy(tensor), dataformats))
+    return _proto.summary_value(tag, image=_image_proto(hwc, rescale))
+
+
+def image_boxes(tag: str, tensor_image, tensor_boxes, rescale: float = 1, dataformats: str = "CHW",
+                labels=None) -> bytes:
+    """An image with boxes (rows of ``tensor_boxes``: xmin, ymin, xmax, ymax in pixels) drawn on it in red,
+    each labelled with ``labels[i]`` if given; drawn with Pillow."""
+    hwc = _to_uint8(to_hwc(to_numpy(tensor_image), dataformats))
+    boxes = to_numpy(tensor_boxes)
+    return _proto.summary_value(tag, image=_image_proto(hwc, rescale, boxes, labels))
+
+
+def figure_to_image(figures, close: bool = True) -> np.ndarray:
+    """A matplotlib figure rendered to a (3, H, W) uint8 array, or a list of figures to (N, 3, H, W);
+    ``close`` closes them. Needs matplotlib."""
+    try:
+        import matplotlib.pyplot as plt
+        from matplotlib.backends import backend_agg
+    except ImportError:
+        raise ImportError("SummaryWriter.add_figure needs matplotlib: pip install matplotlib") from None
+
+    def render(figure):
+        canvas = backend_agg.FigureCanvasAgg(figure)
+        canvas.draw()
+        width, height = figure.canvas.get_width_height()
+        rgba = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8).reshape(height, width, 4)
+        if close:
+            plt.close(figure)
+        return rgba[:, :, :3].transpose(2, 0, 1)
+
+    if isinstance(figures, list):
+        return np.stack([render(f) for f in figures])
+    return render(figures)
+
+
+def _video_frames(v: np.ndarray) -> np.ndarray:
+    """(N, T, C, H, W) videos -> (T, H', W', C) frames, the N videos tiled in a grid of 2^k rows and
+    2^k or 2^(k+1) columns (N padded with black videos to a power of two); uint8 scaled to [0, 1]."""
+    n, t, c, h, w = v.shape
+    if v.dtype == np.uint8:
+        v = v.astype(np.float32) / 255.0
+    if n & (n - 1) or n == 0:
+        v = np.concatenate([v, np.zeros((2 ** n.bit_length() - n, t, c, h, w))])
+    rows = 2 ** ((n.bit_length() - 1) // 2)
+    cols = v.shape[0] // rows
+    return v.reshape(rows, cols, t, c, h, w).transpose(2, 0, 4, 1, 5, 3).reshape(t, rows * h, cols * w, c)
+
+
+def _encode_gif(frames: np.ndarray, fps) -> bytes:
+    """(T, H, W, C) uint8 frames as an animated GIF, with moviepy (1.x's ``moviepy.editor`` or 2.x)."""
+    try:
+        import moviepy
+    except ImportError:
+        raise ImportError("SummaryWriter.add_video needs moviepy: pip install moviepy") from None
+    try:
+        from moviepy import editor
+        clip_class = editor.ImageSequenceClip
+    except ImportError:
+        clip_class = moviepy.ImageSequenceClip          # moviepy 2 has no moviepy.editor
+    clip = clip_class(list(frames), fps=fps)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "video.gif")
+        clip.write_gif(path, logger=None)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def video(tag: str, tensor, fps=4) -> bytes:
+    """A batch of videos (N, T, C, H, W) as one animated GIF (the videos tiled in a grid), via moviepy."""
+    frames = _to_uint8(_video_frames(to_numpy(tensor)).astype(np.float32))
+    _, height, width, channels = frames.shape
+    return _proto.summary_value(tag, image=_proto.image_proto(height, width, channels,
+                                                              _encode_gif(frames, fps)))
+
+
+def audio(tag: str, tensor, sample_rate: int = 44100) -> bytes:
+    """Mono sound (any shape that squeezes to (L,)), values in [-1, 1] (clipped, with a warning), as a
+    16-bit PCM WAV."""
+    samples = to_numpy(tensor).squeeze()
+    if abs(samples).max() > 1:
+        print("warning: audio amplitude out of range, auto clipped.")
+        samples = samples.clip(-1, 1)
+    if samples.ndim != 1:
+        raise AssertionError("input tensor should be 1 dimensional.")
+    pcm = (samples * np.iinfo(np.int16).max).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(pcm.tobytes())
+    return _proto.summary_value(tag, audio=_proto.audio_proto(sample_rate, 1, pcm.shape[-1], out.getvalue()))
 
 
 def text(tag: str, text: str) -> bytes:
@@ -147,6 +293,85 @@ def pr_curve_raw(tag: str, tp, fp, tn, fn, precision, recall, num_thresholds: in
     tensor = _proto.tensor_proto(_proto.DT_FLOAT, float_val=data.reshape(-1), shape=data.shape)
     return _proto.summary_value(tag, tensor=tensor, plugin_name="pr_curves",
                                 plugin_content=_proto.varint(2, min(num_thresholds, 127)))   # num_thresholds=2
+
+
+def _half_bits(a: np.ndarray) -> np.ndarray:
+    """Half-precision values as the int32 bits of their float32 values: what torch stores in ``half_val``."""
+    return a.astype(np.float32).view(np.int32)
+
+
+# ember dtype -> (TensorProto dtype, its values' field, how to encode them: a function, a little-endian NumPy
+# dtype for packed floats, None for packed varints), as torch's writer maps them
+_TENSOR_FIELDS = {
+    _dtype.float16: (19, 13, _half_bits), _dtype.bfloat16: (14, 13, _half_bits),
+    _dtype.float32: (1, 5, "<f4"), _dtype.float64: (2, 6, "<f8"),
+    _dtype.int8: (6, 7, None), _dtype.int16: (5, 7, None), _dtype.int32: (3, 7, None),
+    _dtype.int64: (9, 10, None), _dtype.uint8: (4, 16, None), _dtype.bool_: (10, 11, None),
+    _dtype.complex64: (8, 9, "<c8"), _dtype.complex128: (18, 12, "<c16"),
+}
+
+
+def tensor_proto(tag: str, tensor) -> bytes:
+    """A Tensor's values and shape as a ``TensorProto`` for the "tensor" plugin (halves as their float32 bits,
+    complex numbers as (real, imaginary) pairs)."""
+    if not isinstance(tensor, Tensor):
+        raise AttributeError(  # noqa: TRY004 (torch's error type: it calls tensor.numel())
+            f"add_tensor takes a Tensor, got {type(tensor).__name__} (no attribute 'numel')")
+    if tensor.numel() * tensor.element_size() >= 1 << 31:
+        raise ValueError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
+    if tensor.dtype not in _TENSOR_FIELDS:
+        raise ValueError(f"{tag} has unsupported tensor dtype {tensor.dtype}")
+    dtype, field, encoding = _TENSOR_FIELDS[tensor.dtype]
+    values = tensor.detach().numpy(force=True).reshape(-1)
+    if callable(encoding):
+        values = _proto.packed_varints(field, encoding(values))
+    elif encoding is None:
+        values = _proto.packed_varints(field, values.tolist())
+    else:
+        values = _proto.packed_fixed(field, values.astype(encoding))
+    return _proto.summary_value(tag, tensor=_proto.varint(1, dtype) + _proto.tensor_shape(tensor.shape) + values,
+                                plugin_name="tensor")
+
+
+def custom_scalars(layout: dict) -> bytes:
+    """The custom_scalars plugin's layout: {category: {chart title: [kind, tags]}}, kind "Margin" (tags: value,
+    lower, upper) or anything else for a multi-line chart."""
+    categories = []
+    for title, charts in layout.items():
+        entries = []
+        for chart_title, chart in charts.items():
+            kind, tags = chart[0], list(chart[1])
+            if kind == "Margin" and len(tags) != 3:
+                raise AssertionError("len(tags) != 3")
+            entries.append((chart_title, kind, tags))
+        categories.append((title, entries))
+    tensor = (_proto.varint(1, _proto.DT_STRING) + _proto.tensor_shape(())
+              + _proto.blob(8, _proto.custom_scalars_layout(categories)))
+    return _proto.summary_value("custom_scalars__config__", tensor=tensor, plugin_name="custom_scalars")
+
+
+_MESH_PARTS = (("VERTEX", 1), ("FACE", 2), ("COLOR", 3))     # MeshPluginData.ContentType
+
+
+def mesh(tag: str, vertices, colors, faces, config_dict, display_name=None, description=None) -> bytes:
+    """A mesh or point cloud for the mesh plugin: one (B, N, 3) float tensor value per part given
+    (vertices, faces, colors), tagged ``<tag>_VERTEX`` etc."""
+    json_config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+    parts = [(x.detach().numpy(force=True) if isinstance(x, Tensor) else np.asarray(x), name, kind)
+             for x, (name, kind) in zip((vertices, faces, colors), _MESH_PARTS) if x is not None]
+    components = 0
+    for _, _, kind in parts:
+        components |= 1 << kind
+    out = b""
+    for arr, name, kind in parts:
+        if arr.ndim != 3:
+            raise ValueError(f"Tensor shape should be of shape BxNx3, but got {Size(arr.shape)}.")
+        content = _proto.mesh_plugin_data(tag, kind, components, arr.shape, json_config)
+        tensor = (_proto.varint(1, _proto.DT_FLOAT) + _proto.tensor_shape(arr.shape)
+                  + _proto.packed_fixed(5, arr.reshape(-1).astype("<f4")))
+        out += _proto.summary_value(f"{tag}_{name}", tensor=tensor, plugin_name="mesh", plugin_content=content,
+                                    display_name=display_name, description=description)
+    return out
 
 
 _STRING, _FLOAT64 = 1, 3       # hparams DataType

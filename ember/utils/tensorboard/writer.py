@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import datetime
 
-from . import _proto, summary
+from . import _embedding, _onnx_graph, _proto, summary
 from ._record import frame
 
 _file_numbers = itertools.count()     # process-wide, the last part of every event file's name
@@ -68,6 +68,10 @@ class FileWriter:
         self.add_event(_proto.event(time.time() if walltime is None else float(walltime),
                                     None if global_step is None else int(global_step), summary=summary))
 
+    def add_graph_def(self, graph_def: bytes, walltime=None) -> None:
+        """Queue an encoded ``GraphDef`` as an event (with no step)."""
+        self.add_event(_proto.event(time.time() if walltime is None else float(walltime), graph_def=graph_def))
+
     def flush(self) -> None:
         """Write every pending event to disk."""
         with self._lock:
@@ -93,7 +97,8 @@ class FileWriter:
 
 
 class SummaryWriter:
-    """Log scalars, histograms, images, text and hparams to ``log_dir`` for TensorBoard.
+    """Log scalars, histograms, images, text, audio, video, embeddings, meshes, tensors and hparams to
+    ``log_dir`` for TensorBoard.
 
     ``log_dir`` defaults to ``runs/<Mon><DD>_<HH>-<MM>-<SS>_<hostname><comment>``; ``purge_step`` makes
     TensorBoard drop events from an earlier run at steps >= it.
@@ -111,6 +116,7 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self.file_writer: FileWriter | None = None
         self.all_writers: dict[str, FileWriter] | None = None
+        self._projector_embeddings: list[dict] = []     # every add_embedding so far, for projector_config.pbtxt
         self._get_file_writer()
 
     def _new_file_writer(self, log_dir) -> FileWriter:
@@ -170,6 +176,83 @@ class SummaryWriter:
     def add_text(self, tag: str, text_string: str, global_step=None, walltime=None) -> None:
         self._get_file_writer().add_summary(summary.text(tag, text_string), global_step, walltime)
 
+    def add_tensor(self, tag: str, tensor, global_step=None, walltime=None) -> None:
+        """A Tensor's values and shape, exactly (for the "tensor" plugin)."""
+        self._get_file_writer().add_summary(summary.tensor_proto(tag, tensor), global_step, walltime)
+
+    def add_image_with_boxes(self, tag: str, img_tensor, box_tensor, global_step=None, walltime=None, rescale=1,
+                             dataformats: str = "CHW", labels=None) -> None:
+        """One image with boxes (N, 4) of (xmin, ymin, xmax, ymax) pixels drawn on it in red, labelled with
+        ``labels`` (a string or one per box; ignored if their count differs). Needs Pillow."""
+        if labels is not None:
+            labels = [labels] if isinstance(labels, str) else labels
+            if len(labels) != box_tensor.shape[0]:
+                labels = None
+        self._get_file_writer().add_summary(
+            summary.image_boxes(tag, img_tensor, box_tensor, rescale=rescale, dataformats=dataformats,
+                                labels=labels), global_step, walltime)
+
+    def add_figure(self, tag: str, figure, global_step=None, close: bool = True, walltime=None) -> None:
+        """A matplotlib figure (or a list of them, tiled) rendered as an image. Needs matplotlib."""
+        self.add_image(tag, summary.figure_to_image(figure, close), global_step, walltime,
+                       dataformats="NCHW" if isinstance(figure, list) else "CHW")
+
+    def add_video(self, tag: str, vid_tensor, global_step=None, fps=4, walltime=None) -> None:
+        """Videos (N, T, C, H, W), uint8 in [0, 255] or floats in [0, 1], as one animated GIF. Needs moviepy."""
+        self._get_file_writer().add_summary(summary.video(tag, vid_tensor, fps), global_step, walltime)
+
+    def add_audio(self, tag: str, snd_tensor, global_step=None, sample_rate: int = 44100, walltime=None) -> None:
+        """Mono sound (1, L) with values in [-1, 1], as a 16-bit WAV."""
+        self._get_file_writer().add_summary(summary.audio(tag, snd_tensor, sample_rate=sample_rate),
+                                            global_step, walltime)
+
+    def add_onnx_graph(self, prototxt) -> None:
+        """The graph of the ONNX model saved at path ``prototxt``, for TensorBoard's graph view. Needs onnx."""
+        self._get_file_writer().add_graph_def(_onnx_graph.load_onnx_graph(prototxt))
+
+    def add_graph(self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True) -> None:
+        """Not implemented: logging a model's graph needs tracing it. ``ember.onnx.export`` then
+        ``add_onnx_graph`` logs the graph of the exported model instead."""
+        raise NotImplementedError("ember does not implement SummaryWriter.add_graph yet; export the model with "
+                                  "ember.onnx.export and log its graph with add_onnx_graph")
+
+    @staticmethod
+    def _encode(rawstr: str) -> str:
+        """A tag as a single path component: %, / and \\ percent-encoded."""
+        return rawstr.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag: str = "default",
+                      metadata_header=None) -> None:
+        """Points (N, D) for the embedding projector, with optional labels ``metadata`` (N of them; rows of
+        columns named by ``metadata_header``) and images ``label_img`` (N, C, H, W), written to
+        ``<log_dir>/<global_step:05>/<tag>`` and listed in ``<log_dir>/projector_config.pbtxt``."""
+        mat = summary.to_numpy(mat)
+        if global_step is None:
+            global_step = 0
+        subdir = f"{str(global_step).zfill(5)}/{self._encode(tag)}"
+        log_dir = self._get_file_writer().get_logdir()
+        save_path = os.path.join(log_dir, subdir)
+        if os.path.isdir(save_path):
+            print("warning: Embedding dir exists, did you set global_step for add_embedding()?")
+        elif os.path.exists(save_path):
+            raise NotADirectoryError(f"Path: `{save_path}` exists, but is a file. Cannot proceed.")
+        else:
+            os.makedirs(save_path)
+        if metadata is not None:
+            if mat.shape[0] != len(metadata):
+                raise AssertionError("#labels should equal with #data points")
+            _embedding.write_metadata(metadata, save_path, metadata_header=metadata_header)
+        if label_img is not None:
+            if mat.shape[0] != label_img.shape[0]:
+                raise AssertionError("#images should equal with #data points")
+            _embedding.write_sprite(label_img, save_path)
+        if mat.ndim != 2:
+            raise AssertionError("mat should be 2D, where mat.size(0) is the number of data points")
+        _embedding.write_tensors(mat, save_path)
+        self._projector_embeddings.append(_embedding.embedding_info(
+            tag, global_step, subdir, metadata is not None, None if label_img is None else label_img.shape))
+        _embedding.write_projector_config(self._projector_embeddings, log_dir)
+
     def add_pr_curve(self, tag: str, labels, predictions, global_step=None, num_thresholds: int = 127,
                      weights=None, walltime=None) -> None:
         """A precision-recall curve of ``predictions`` in [0, 1] against binary ``labels``."""
@@ -182,6 +265,27 @@ class SummaryWriter:
         self._get_file_writer().add_summary(
             summary.pr_curve_raw(tag, true_positive_counts, false_positive_counts, true_negative_counts,
                                  false_negative_counts, precision, recall, num_thresholds), global_step, walltime)
+
+    def add_custom_scalars_multilinechart(self, tags, category: str = "default", title: str = "untitled") -> None:
+        """A custom-scalars chart plotting the scalars ``tags`` together."""
+        self._get_file_writer().add_summary(summary.custom_scalars({category: {title: ["Multiline", tags]}}))
+
+    def add_custom_scalars_marginchart(self, tags, category: str = "default", title: str = "untitled") -> None:
+        """A custom-scalars chart of a value and its lower and upper bounds: ``tags`` are their 3 scalar tags."""
+        if len(tags) != 3:
+            raise AssertionError(f"Expected 3 tags, got {len(tags)}.")
+        self._get_file_writer().add_summary(summary.custom_scalars({category: {title: ["Margin", tags]}}))
+
+    def add_custom_scalars(self, layout: dict) -> None:
+        """The custom-scalars layout {category: {chart title: ["Multiline" or "Margin", scalar tags]}}."""
+        self._get_file_writer().add_summary(summary.custom_scalars(layout))
+
+    def add_mesh(self, tag: str, vertices, colors=None, faces=None, config_dict=None, global_step=None,
+                 walltime=None) -> None:
+        """A mesh or point cloud: vertices (B, N, 3), per-vertex colors (B, N, 3) and triangles' vertex indices
+        faces (B, F, 3); ``config_dict`` configures the three.js scene (camera, lights, material)."""
+        self._get_file_writer().add_summary(summary.mesh(tag, vertices, colors, faces, config_dict),
+                                            global_step, walltime)
 
     def add_hparams(self, hparam_dict: dict, metric_dict: dict, hparam_domain_discrete: dict | None = None,
                     run_name: str | None = None, global_step=None) -> None:
@@ -212,7 +316,3 @@ class SummaryWriter:
     def __exit__(self, *exc):
         self.close()
 
-    def __getattr__(self, name):
-        if name.startswith("add_"):
-            raise AttributeError(f"ember does not implement SummaryWriter.{name} yet")
-        raise AttributeError(f"'SummaryWriter' object has no attribute '{name}'")
