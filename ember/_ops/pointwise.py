@@ -14,6 +14,7 @@ from .._dtype import _FROM_NP, C_NAMES as _C_NAMES, bool_ as _bool
 from .._tensor import Tensor, make
 from ._registry import (_SHORT, _broadcast_error, _type_name, apply, compute_dtype, apply_binary, bind,
                         check_inplace_allowed, defop, variant)
+from . import _bessel
 from ._util import in_float32
 
 PUBLIC = {}
@@ -1411,27 +1412,21 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     return logaddexp(input * _LN2, other * _LN2) / _LN2
 
 
-def _i1(xp, x):
-    """Modified Bessel function I1: its power series (all terms positive) or, for |x| > 30, the
-    asymptotic expansion."""
-    ax = xp.abs(x)
-    small = xp.minimum(ax, 30.0) / 2
-    term = small
-    acc = term
-    q = small * small
-    for k in range(1, 90):
-        term = term * q / (k * (k + 1))
-        acc = acc + term
-    big = xp.maximum(ax, 30.0)
-    tail, t = 1.0, 1.0
-    for k in range(1, 10):
-        t = -t * (4 - (2 * k - 1) ** 2) / (k * 8 * big)
-        tail = tail + t
-    asym = xp.exp(big) / xp.sqrt(2 * _math.pi * big) * tail
-    return (xp.sign(x) * xp.where(ax <= 30, acc, asym)).astype(x.dtype, copy=False)
+def _bessel_kernel(kernel, name):
+    """A Cephes kernel of ``_bessel`` as the forward of torch's ``name`` CPU kernel (real dtypes only)."""
+    def fwd(xp, x):
+        if x.dtype.kind == "c":
+            raise NotImplementedError(f"\"{name}\" not implemented for '{_SHORT[x.dtype.name]}'")
+        return kernel(xp, x)
+    return fwd
+
+
+_i0 = _bessel_kernel(_bessel.i0, "i0_vml_cpu")
+_i1 = _bessel_kernel(_bessel.i1, "i1_cpu")
 
 
 @defop("special_i1", promote="float")
+@in_float32
 def _special_i1(ctx, x):
     ctx.save_for_backward(x)
     return _i1(ctx.xp, x)
@@ -1445,7 +1440,7 @@ def _(ctx, g):
     return g * where(zero, 0.5, i0(x) - _special_i1(x) / xs)
 
 
-i0 = _unary("i0", lambda xp, x: xp.i0(x).astype(x.dtype, copy=False), lambda g, x, y: g * _special_i1(x))
+i0 = _unary("i0", _i0, lambda g, x, y: g * _special_i1(x))
 
 
 def mvlgamma(input: Tensor, p: int) -> Tensor:

@@ -2,8 +2,9 @@
 
 No SciPy: the normal distribution functions reuse the error-function kernels of ``pointwise``
 (FreeBSD's rational approximations, Wichura's AS241); the Hurwitz zeta function is polygamma's
-kernel; the exponentially scaled Bessel functions use their power series below |x| = 30 and
-Hankel's asymptotic expansion above.  Each backward is written in Tensor ops.
+kernel; the Bessel and Airy functions are Cephes' approximations in ``_bessel``, as torch's.
+Each backward is written in Tensor ops; like torch, the Bessel and Airy functions other than
+i0e/i1e have none (their results do not require grad).
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import math as _math
 
 import numpy as _np
 
-from ._registry import defop
+from .._tensor import Tensor
+from . import _bessel
+from ._registry import _SHORT, defop
 from ._util import check_tensor, in_float32
 from .pointwise import (
     _EI_A,
@@ -28,14 +31,15 @@ from .pointwise import (
     _erfc,
     _horner,
     _hurwitz_zeta,
-    _i1,
     _lgamma,
+    _special_i1,
     exp,
     lgamma,
     log,
     sign,
     where,
 )
+from .pointwise import i0 as _i0_op
 
 PUBLIC = {}     # nothing in the top-level namespace: these live in ``ember.special``
 
@@ -43,26 +47,46 @@ _SQRT2 = _math.sqrt(2.0)
 _SQRT_2PI = _math.sqrt(2 * _math.pi)
 
 
-def _special(name, fwd, grad, save="x"):
-    """A one-input op ``special_<name>`` from ``fwd(xp, x)`` on arrays and ``grad(g, x, y)``."""
-    @defop(f"special_{name}", promote="float")
+def _public(op, name, argname="input", doc=None):
+    """``torch.special.<name>(<argname>, *, out=None)``: ``op`` on a Tensor (not a number or list)."""
+    def public(input, *, out=None):
+        x = check_tensor(input, f"special_{name}", argname)
+        return op(x) if out is None else op(x, out=out)
+    public.__name__ = public.__qualname__ = name
+    public.__doc__ = doc or f"torch.special.{name}, elementwise."
+    public._op = op
+    return public
+
+
+def _check_dtype(dt, kernel, half):
+    """torch's CPU kernel ``kernel`` takes real floating dtypes only, the half types if ``half``."""
+    if dt.kind == "c" or (not half and dt.itemsize == 2):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SHORT[dt.name]}'")
+
+
+def _special(name, fwd, grad, save="x", node_name=None, half=True, kernel=None):
+    """A one-input op ``special_<name>`` from ``fwd(xp, x)`` on arrays and ``grad(g, x, y)``.
+
+    float16/bfloat16 run in float32 where torch takes them (``half``); ``kernel`` names torch's CPU
+    kernel in its dtype errors (default ``<name>_cpu``).
+    """
     @in_float32
-    def op(ctx, x):
+    def forward(ctx, x):
         y = fwd(ctx.xp, x)
         ctx.save_for_backward(x if "x" in save else None, y if "y" in save else None)
         return y
+
+    @defop(f"special_{name}", promote="float", node_name=node_name)
+    def op(ctx, x):
+        _check_dtype(x.dtype, kernel or f"{name}_cpu", half)
+        return forward(ctx, x)
 
     @op.backward
     def _(ctx, g):
         x, y = ctx.saved_tensors
         return grad(g, x, y)
 
-    def public(input):
-        return op(check_tensor(input, f"special_{name}"))
-    public.__name__ = public.__qualname__ = name
-    public.__doc__ = f"torch.special.{name}, elementwise."
-    public._op = op
-    return public
+    return _public(op, name)
 
 
 # ---- entropy and the normal distribution -----------------------------------------------------------
@@ -117,44 +141,26 @@ def _ndtri(xp, p):
 entr = _special("entr", _entr, lambda g, x, y: -g * (log(x) + 1))
 # torch computes Φ(x) as (1 + erf(x / √2)) / 2 (so it reaches 0 below x ≈ -8.3); ember matches it
 ndtr = _special("ndtr", lambda xp, x: ((1 + _erf(xp, x / _SQRT2)) / 2).astype(x.dtype, copy=False),
-                lambda g, x, y: g * exp(-x * x / 2) / _SQRT_2PI)
-log_ndtr = _special("log_ndtr", _log_ndtr, lambda g, x, y: g * exp(-x * x / 2 - y) / _SQRT_2PI, save="xy")
-ndtri = _special("ndtri", _ndtri, lambda g, x, y: g * _SQRT_2PI * exp(y * y / 2), save="y")
-erfcx = _special("erfcx", _erfcx, lambda g, x, y: g * (2 * x * y - 2 / _math.sqrt(_math.pi)), save="xy")
+                lambda g, x, y: g * exp(-x * x / 2) / _SQRT_2PI, kernel="erf_vml_cpu")
+log_ndtr = _special("log_ndtr", _log_ndtr, lambda g, x, y: g * exp(-x * x / 2 - y) / _SQRT_2PI, save="xy",
+                    half=False)
+ndtri = _special("ndtri", _ndtri, lambda g, x, y: g * _SQRT_2PI * exp(y * y / 2), save="y", half=False)
+erfcx = _special("erfcx", _erfcx, lambda g, x, y: g * (2 * x * y - 2 / _math.sqrt(_math.pi)), save="xy",
+                 half=False)
 
 
-# ---- exponentially scaled modified Bessel functions -----------------------------------------------------
-def _scaled_asym(xp, ax, nu):
-    """exp(-x) I_nu(x) for large x (Hankel's expansion, x >= 30)."""
-    big = xp.maximum(ax, 30.0)
-    mu = 4 * nu * nu
-    tail, t = 1.0, 1.0
-    for k in range(1, 12):
-        t = -t * (mu - (2 * k - 1) ** 2) / (k * 8 * big)
-        tail = tail + t
-    return tail / xp.sqrt(2 * _math.pi * big)
-
-
-def _i0e(xp, x):
-    ax = xp.abs(x)
-    small = xp.i0(xp.minimum(ax, 30.0)) * xp.exp(-xp.minimum(ax, 30.0))
-    return xp.where(ax <= 30, small, _scaled_asym(xp, ax, 0)).astype(x.dtype, copy=False)
-
-
-def _i1e(xp, x):
-    ax = xp.abs(x)
-    small = _i1(xp, xp.minimum(ax, 30.0)) * xp.exp(-xp.minimum(ax, 30.0))
-    return (xp.sign(x) * xp.where(ax <= 30, small, _scaled_asym(xp, ax, 1))).astype(x.dtype, copy=False)
-
-
+# ---- modified Bessel functions of the first kind: torch.i0's family, which has gradients --------------
 def _i1e_grad(g, x, y):
     zero = x == 0
     xs = where(zero, 1.0, x)
     return g * where(zero, 0.5, i0e(x) - y * (sign(x) + 1 / xs))
 
 
-i0e = _special("i0e", _i0e, lambda g, x, y: g * (i1e(x) - sign(x) * y), save="xy")
-i1e = _special("i1e", _i1e, _i1e_grad, save="xy")
+i0 = _public(_i0_op, "i0")
+i1 = _public(_special_i1, "i1")
+i0e = _special("i0e", _bessel.i0e, lambda g, x, y: g * (i1e(x) - sign(x) * y), save="xy",
+               node_name="SpecialI0EBackward0")
+i1e = _special("i1e", _bessel.i1e, _i1e_grad, save="xy", node_name="SpecialI1EBackward0")
 
 
 # ---- binary: xlog1py, Hurwitz zeta ---------------------------------------------------------------------
@@ -262,61 +268,148 @@ def _igamma_op(name, which, sign):
 gammainc = _igamma_op("gammainc", 0, 1)
 gammaincc = _igamma_op("gammaincc", 1, -1)
 
-# ---- functions torch gives no gradient: Bessel aliases, spherical j0, orthogonal polynomials ------------
-@defop("special_spherical_bessel_j0", promote="float", differentiable=False)
-@in_float32
-def spherical_bessel_j0(ctx, x):
-    xp = ctx.xp
-    small = xp.abs(x) < 0.5
-    xs = xp.where(small, 1.0, x)
-    z = x * x                             # Taylor series of sin(x)/x near 0, to x^12
-    series = 1 - z / 6 * (1 - z / 20 * (1 - z / 42 * (1 - z / 72 * (1 - z / 110 * (1 - z / 156)))))
-    with _quiet():
-        far = xp.where(xp.isinf(x), 0.0, xp.sin(xs) / xs)
-    return xp.where(small, series, far).astype(x.dtype, copy=False)
+# ---- functions torch gives no gradient: Bessel and Airy functions, orthogonal polynomials ---------------
+def _no_grad_op(name, kernel, argname="input", doc=None):
+    """``special_<name>`` from ``kernel(xp, x)``: float32/float64 only (torch's CPU kernels refuse the
+    half types and complex), integers and bools computed in the default float dtype."""
+    @defop(f"special_{name}", promote="float", differentiable=False)
+    def op(ctx, x):
+        _check_dtype(x.dtype, f"{name}_cpu", half=False)
+        return kernel(ctx.xp, x).astype(x.dtype, copy=False)
+    return _public(op, name, argname, doc)
 
 
-def _three_term(first, step):
-    """P_n from P_0 = 1, P_1 = first(x) and P_{k+1} = step(k, x, P_k, P_{k-1})."""
+airy_ai = _no_grad_op("airy_ai", _bessel.airy_ai, "x", "Airy function Ai(x).")
+bessel_j0 = _no_grad_op("bessel_j0", _bessel.j0, doc="Bessel function of the first kind of order 0.")
+bessel_j1 = _no_grad_op("bessel_j1", _bessel.j1, doc="Bessel function of the first kind of order 1.")
+bessel_y0 = _no_grad_op("bessel_y0", _bessel.y0, doc="Bessel function of the second kind of order 0.")
+bessel_y1 = _no_grad_op("bessel_y1", _bessel.y1, doc="Bessel function of the second kind of order 1.")
+modified_bessel_i0 = _no_grad_op("modified_bessel_i0", _bessel.i0,
+                                 doc="Modified Bessel function of the first kind of order 0.")
+modified_bessel_i1 = _no_grad_op("modified_bessel_i1", _bessel.modified_i1,
+                                 doc="Modified Bessel function of the first kind of order 1.")
+modified_bessel_k0 = _no_grad_op("modified_bessel_k0", _bessel.k0,
+                                 doc="Modified Bessel function of the second kind of order 0.")
+modified_bessel_k1 = _no_grad_op("modified_bessel_k1", _bessel.k1,
+                                 doc="Modified Bessel function of the second kind of order 1.")
+scaled_modified_bessel_k0 = _no_grad_op("scaled_modified_bessel_k0", _bessel.k0e, "x",
+                                        "exp(x) K0(x): the scaled modified Bessel function of order 0.")
+scaled_modified_bessel_k1 = _no_grad_op("scaled_modified_bessel_k1", _bessel.k1e, "x",
+                                        "exp(x) K1(x): the scaled modified Bessel function of order 1.")
+spherical_bessel_j0 = _no_grad_op("spherical_bessel_j0", _bessel.spherical_j0, "x",
+                                  "Spherical Bessel function of the first kind of order 0: sin(x) / x.")
+
+
+# torch's kernels run in the input's dtype (so float32 overflows to inf, then NaN, where float64 would
+# not), take a closed form at the ends of [-1, 1] and, for large degrees inside it, a trigonometric
+# form; the three-term recurrence everywhere else.
+def _recurrence(xp, x, n, first, step, use):
+    """P_n(x) from P_0 = 1, P_1 = ``first`` and P_{k+1} = step(k, P_k, P_{k-1}), where ``use``."""
+    out = xp.where(n == 0, xp.ones_like(x), first)
+    need = use & (n >= 2)
+    prev, cur = xp.ones_like(x), first
+    for k in range(1, int(n[need].max()) if need.any() else 1):
+        prev, cur = cur, step(k, cur, prev)
+        out = xp.where(n == k + 1, cur, out)
+    return out
+
+
+# the degree above which torch takes the trigonometric form inside (-1, 1): (plain, shifted)
+_TRIG_FROM = {"t": (6, 6), "u": (8, 6), "v": (8, 6), "w": (8, 4)}
+
+
+def _chebyshev(kind, shifted):
+    """Chebyshev polynomials of the first to fourth kind, of x or (shifted) of 2x - 1."""
     def poly(xp, x, n):
-        out = xp.where(n == 0, 1.0, xp.where(n == 1, first(x), 0.0))
-        prev, cur = xp.ones_like(x), first(x)
-        for k in range(1, int(n.max()) if n.size else 0):
-            prev, cur = cur, step(k, x, cur, prev)
-            out = xp.where(n == k + 1, cur, out)
-        return out
+        y = x + x - 1 if shifted else x
+        nt = n.astype(x.dtype)
+        odd = n % 2 == 1
+        up = x == 1 if shifted else y > 0
+        edge = (x == 1) | (x == 0) if shifted else xp.abs(y) == 1
+        if kind == "t":
+            at_edge = xp.where(up | ~odd, 1, -1)
+        elif kind == "u":
+            at_edge = xp.where(up | ~odd, nt + 1, -(nt + 1))
+        elif kind == "v":
+            at_edge = xp.where(up, 1, xp.where(odd, -(2 * nt + 1), 2 * nt + 1))
+        else:
+            at_edge = xp.where(up, 2 * nt + 1, xp.where(odd, -1, 1))
+        trig = (n > _TRIG_FROM[kind][shifted]) & (xp.abs(y) < 1)
+        th = xp.arccos(xp.where(trig, y, 0))
+        if kind == "t":
+            closed = xp.cos(nt * th)
+        elif kind == "u":
+            s = xp.sin(th)
+            closed = xp.where(s != 0, xp.sin((nt + 1) * th) / s, (nt + 1) * xp.cos((nt + 1) * th) / y)
+        elif kind == "v":
+            closed = xp.where(xp.sin(th / 2) != 1, xp.cos((nt + 0.5) * th) / xp.cos(th / 2),
+                              xp.where(odd, -(2 * nt + 1), 2 * nt + 1))
+        else:
+            fallback = xp.where(odd, -1, 1) if shifted else xp.where(x > 0, 2 * nt + 1, xp.where(odd, -1, 1))
+            closed = xp.where(xp.cos(th / 2) != 1, xp.sin((nt + 0.5) * th) / xp.sin(th / 2), fallback)
+        first = {"t": y, "u": y + y, "v": y + y - 1, "w": y + y + 1}[kind]
+        out = _recurrence(xp, x, n, first, lambda k, q, p: (y + y) * q - p, ~edge & ~trig)
+        return xp.where(edge, at_edge, xp.where(trig, closed, out))
     return poly
 
 
-def _cheb(first):
-    return _three_term(first, lambda k, x, c, p: 2 * x * c - p)
+def _hermite(prob):
+    """Hermite polynomials: physicists' H_n, or probabilists' He_n (``prob``); NaN past torch's limit."""
+    def poly(xp, x, n):
+        limit = 128 if x.dtype.itemsize == 4 else 512
+        if prob:
+            out = _recurrence(xp, x, n, x, lambda k, q, p: x * q - k * p, n <= limit)
+        else:
+            out = _recurrence(xp, x, n, x + x, lambda k, q, p: (x + x) * q - (2 * k) * p, n <= limit)
+        return xp.where(n > limit, xp.nan, out)
+    return poly
 
 
-_POLYS = {
-    "chebyshev_polynomial_t": _cheb(lambda x: x),
-    "chebyshev_polynomial_u": _cheb(lambda x: 2 * x),
-    "chebyshev_polynomial_v": _cheb(lambda x: 2 * x - 1),
-    "chebyshev_polynomial_w": _cheb(lambda x: 2 * x + 1),
-    "hermite_polynomial_h": _three_term(lambda x: 2 * x, lambda k, x, c, p: 2 * x * c - 2 * k * p),
-    "hermite_polynomial_he": _three_term(lambda x: x, lambda k, x, c, p: x * c - k * p),
-    "laguerre_polynomial_l": _three_term(lambda x: 1 - x, lambda k, x, c, p: ((2 * k + 1 - x) * c - k * p) / (k + 1)),
-    "legendre_polynomial_p": _three_term(lambda x: x, lambda k, x, c, p: ((2 * k + 1) * x * c - k * p) / (k + 1)),
-}
+def _laguerre(xp, x, n):
+    out = _recurrence(xp, x, n, 1 - x, lambda k, q, p: ((k + k + (1 - x)) * q - k * p) / (k + 1), x != 0)
+    return xp.where(x == 0, 1, out)
 
 
-def _poly_op(name, poly, shifted=False):
-    @defop(f"special_{'shifted_' if shifted else ''}{name}", nin=2, promote="float", differentiable=False)
+def _legendre(xp, x, n):
+    edge = xp.abs(x) == 1
+    out = _recurrence(xp, x, n, x, lambda k, q, p: ((2 * k + 1) * x * q - k * p) / (k + 1), ~edge)
+    return xp.where(edge, xp.where((x > 0) | (n % 2 == 0), 1, -1), out)
+
+
+def _degree(xp, n):
+    """torch's ``static_cast<int64_t>(n)``, with NaN, ±inf and out-of-range degrees negative (→ 0)."""
+    if n.dtype.kind != "f":
+        return n.astype(xp.int64)
+    ok = xp.isfinite(n) & (xp.abs(n) < 2.0 ** 63)
+    return xp.trunc(xp.where(ok, n, -1)).astype(xp.int64)
+
+
+def _poly_op(name, poly):
+    @defop(f"special_{name}", nin=2, promote="float", differentiable=False)
     def op(ctx, x, n):
         xp = ctx.xp
         dt = (x if hasattr(x, "dtype") else n).dtype
-        x, n = xp.broadcast_arrays(xp.asarray(x), xp.asarray(n))
-        x = x.astype(xp.float64)
-        out = poly(xp, 2 * x - 1 if shifted else x, n.astype(xp.int64))
-        return out.astype(dt, copy=False)
-    return op
+        _check_dtype(dt, f"{name}_cpu", half=False)
+        x, n = xp.broadcast_arrays(xp.asarray(x, dtype=dt), xp.asarray(n))
+        n = _degree(xp, n)
+        return xp.where(n < 0, 0, poly(xp, x, n)).astype(dt, copy=False)
+
+    def public(input, n, *, out=None):
+        if not isinstance(input, Tensor) and not isinstance(n, Tensor):
+            raise TypeError(
+                f"special_{name}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                f"{type(n).__name__}), but expected one of:\n * (Tensor x, Tensor n, *, Tensor out = None)\n"
+                " * (Number x, Tensor n, *, Tensor out = None)\n * (Tensor x, Number n, *, Tensor out = None)\n")
+        return op(input, n) if out is None else op(input, n, out=out)
+    public.__name__ = public.__qualname__ = name
+    public.__doc__ = f"torch.special.{name}(input, n): the polynomial of degree n at input, elementwise."
+    public._op = op
+    return public
 
 
+_POLYS = {"chebyshev_polynomial_" + k: _chebyshev(k, False) for k in "tuvw"}
+_POLYS.update({"shifted_chebyshev_polynomial_" + k: _chebyshev(k, True) for k in "tuvw"})
+_POLYS.update(hermite_polynomial_h=_hermite(False), hermite_polynomial_he=_hermite(True),
+              laguerre_polynomial_l=_laguerre, legendre_polynomial_p=_legendre)
 for _name, _poly in _POLYS.items():
     globals()[_name] = _poly_op(_name, _poly)
-    if _name.startswith("chebyshev"):
-        globals()["shifted_" + _name] = _poly_op(_name, _poly, shifted=True)
