@@ -339,6 +339,18 @@ def make(data, device, requires_grad=False, cls=Tensor):
 _new = object.__new__
 
 
+def tensors_in(obj):
+    """Every Tensor inside ``obj`` (nested tuples, lists and dict values), in order."""
+    if isinstance(obj, Tensor):
+        yield obj
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from tensors_in(o)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            yield from tensors_in(o)
+
+
 def _host(t: Tensor):
     d = t._data
     return d if t._device.type == "cpu" else _backend.to_device_array(d, t._device, _backend.CPU)

@@ -1,28 +1,21 @@
-"""Process groups and collectives (``torch.distributed`` with the ``gloo`` backend), over the TCP
-mesh of ``transport``.
-
-Each collective call takes the next sequence number of its group; every message of that call is
-tagged with it, so calls match up across ranks by program order alone. Reductions gather to the
-group's first rank, which combines the contributions in rank order and sends the result back:
-every rank ends with bit-identical values (what data-parallel training needs), at the cost of
-that rank's bandwidth. Tensors must be on the cpu.
+"""Process groups and collectives (``torch.distributed``): the public functions, their argument checks,
+and the default group's state. The data moves through a backend: ``gloo`` (``gloo.py``, pure Python
+over TCP) or ``mpi`` (``mpi.py``, over mpi4py); each process group holds its backend's group object,
+and every public function checks its arguments once and hands group ranks and arrays to it.
+Tensors must be on the cpu.
 """
 from __future__ import annotations
 
-import enum
 import os
 import pickle
-import queue
-import threading
 import warnings
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
-import numpy as np
-
 from .._tensor import Tensor
-from .store import DistBackendError, Store, TCPStore, seconds
-from .transport import Mesh
+from .gloo import GlooBackend
+from .reduce_op import ReduceOp, check_op
+from .store import Store, TCPStore, seconds
 
 default_pg_timeout = timedelta(minutes=30)
 
@@ -42,117 +35,14 @@ class Backend(str):
         return super().__new__(cls, name.lower())
 
 
-class RedOpType(enum.IntEnum):
-    SUM = 0
-    AVG = 1
-    PRODUCT = 2
-    MIN = 3
-    MAX = 4
-    BAND = 5
-    BOR = 6
-    BXOR = 7
-
-
-class ReduceOp:
-    """How a reduction combines the ranks' tensors (``ReduceOp.SUM``, ``.PRODUCT``, ``.MIN``, ``.MAX``,
-    ``.AVG``, and bitwise ``.BAND``/``.BOR``/``.BXOR`` for integer and bool tensors)."""
-
-    RedOpType = RedOpType
-    SUM, AVG, PRODUCT = RedOpType.SUM, RedOpType.AVG, RedOpType.PRODUCT
-    MIN, MAX = RedOpType.MIN, RedOpType.MAX
-    BAND, BOR, BXOR = RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR
-
-
-_COMBINE = {RedOpType.SUM: np.add, RedOpType.AVG: np.add, RedOpType.PRODUCT: np.multiply,
-            RedOpType.MIN: np.minimum, RedOpType.MAX: np.maximum, RedOpType.BAND: np.bitwise_and,
-            RedOpType.BOR: np.bitwise_or, RedOpType.BXOR: np.bitwise_xor}
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _check_op(op, dtype: np.dtype) -> RedOpType:
-    op = RedOpType(op)
-    integral = dtype.kind in "iub"
-    if op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR) and not integral:
-        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
-    if op == RedOpType.AVG and integral:
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_SCALAR_NAMES[dtype.name]}")
-    return op
-
-
-def _combine(arrays, op: RedOpType, size: int):
-    """Reduce ``arrays`` (in rank order, so every run combines them identically)."""
-    out = arrays[0].copy()
-    for a in arrays[1:]:
-        _COMBINE[op](out, a, out=out)
-    if op == RedOpType.AVG:
-        out /= size
-    return out
-
-
-class Work:
-    """A pending operation (``async_op=True``); ``wait()`` blocks until it is done and re-raises its error."""
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._error: BaseException | None = None
-        self._result: list = []
-
-    def _finish(self, error: BaseException | None = None) -> None:
-        self._error = error
-        self._done.set()
-
-    def wait(self, timeout: timedelta | None = None) -> bool:
-        if not self._done.wait(None if timeout is None else seconds(timeout)):
-            raise DistBackendError("Work.wait timed out")
-        if self._error is not None:
-            raise self._error
-        return True
-
-    def is_completed(self) -> bool:
-        return self._done.is_set()
-
-    def is_success(self) -> bool:
-        return self._done.is_set() and self._error is None
-
-    def exception(self):
-        return self._error
-
-    def result(self) -> list:
-        self.wait()
-        return self._result
-
-
-class _RecvWork(Work):
-    """``irecv``'s Work: the message is filed by the mailbox; taking it writes the tensor."""
-
-    def __init__(self, take) -> None:
-        super().__init__()
-        self._take = take
-
-    def _try(self, block: bool) -> None:
-        if not self._done.is_set():
-            try:
-                if self._take(block):
-                    self._finish()
-            except Exception as e:          # noqa: BLE001 - re-raised by wait()
-                self._finish(e)
-
-    def wait(self, timeout: timedelta | None = None) -> bool:
-        self._try(block=True)
-        return super().wait(timeout)
-
-    def is_completed(self) -> bool:
-        self._try(block=False)
-        return super().is_completed()
-
-
 class ProcessGroup:
-    """A set of ranks that run collectives together; ``rank()`` and ``size()`` are within the group."""
+    """A set of ranks that run collectives together; ``rank()`` and ``size()`` are within the group.
+    ``_impl`` is the backend's object for it (None in the processes outside the group)."""
 
     def __init__(self, world: _World, ranks: list[int], gid: int) -> None:
         self._world, self._ranks, self._id = world, list(ranks), gid
         self._group_rank = {g: i for i, g in enumerate(self._ranks)}
-        self._seq = 0
+        self._impl = world.backend.group(self._ranks, gid) if world.rank in self._group_rank else None
 
     def rank(self) -> int:
         return self._group_rank[self._world.rank]
@@ -164,83 +54,25 @@ class ProcessGroup:
         return str(self._id)
 
     def __repr__(self) -> str:
-        return f"ProcessGroup(ranks={self._ranks}, backend=gloo)"
-
-    # --- messaging by group rank ---------------------------------------------------------------
-    def _next_tag(self):
-        self._seq += 1
-        return ("c", self._id, self._seq)
-
-    def _send(self, to: int, tag, array) -> None:
-        raw = np.ascontiguousarray(array).reshape(-1).view(np.uint8)     # as bytes: bfloat16 has no buffer format
-        self._world.mesh.send(self._ranks[to], tag, (array.dtype.name, array.shape), raw)
-
-    def _send_bytes(self, to: int, tag, data: bytes) -> None:
-        self._world.mesh.send(self._ranks[to], tag, None, data)
-
-    def _peers(self, frm) -> list[int]:
-        """Global ranks of group rank ``frm`` (None: every other member)."""
-        return [r for r in (self._ranks if frm is None else [self._ranks[frm]]) if r != self._world.rank]
-
-    def _decode(self, message, like):
-        """(group rank of the sender, array) from a received message, checked against ``like``'s
-        dtype and size (ranks passing different ones is an error, not a reinterpretation)."""
-        src, (dtype, shape), payload = message
-        if dtype != like.dtype.name or np.prod(shape) != like.size:
-            raise RuntimeError(f"ProcessGroupGloo: rank {src} sent a {dtype} tensor of shape {tuple(shape)} "
-                               f"where a {like.dtype.name} tensor of {like.size} elements was expected")
-        return self._group_rank[src], np.frombuffer(payload, dtype=like.dtype).reshape(like.shape)
-
-    def _recv(self, frm, tag, like):
-        """The next ``tag`` message from group rank ``frm`` (None: any) as (sender's group rank, array)."""
-        return self._decode(self._world.mesh.recv(self._peers(frm), tag), like)
-
-    def _recv_bytes(self, frm: int, tag) -> bytes:
-        return self._world.mesh.recv([self._ranks[frm]], tag)[2]
+        return f"ProcessGroup(ranks={self._ranks}, backend={self._world.backend.name})"
 
 
 class _World:
-    """The default group's state: this process's rank, the store, the mesh, every group made."""
+    """The default group's state: the backend (which knows this process's rank), every group made."""
 
-    def __init__(self, store, rank: int, world_size: int, timeout: float, prefix: str, owns_store: bool) -> None:
-        self.store, self.rank, self.world_size, self.timeout = store, rank, world_size, timeout
-        self.owns_store = owns_store
-        self.mesh = Mesh(store, prefix, rank, world_size, timeout)
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.rank, self.world_size = backend.rank, backend.world_size
         self.groups: list[ProcessGroup] = []
-        self.default = self.new_group(list(range(world_size)))
-        self._jobs: queue.Queue | None = None
+        self.default = self.new_group(list(range(self.world_size)))
 
     def new_group(self, ranks) -> ProcessGroup:
         pg = ProcessGroup(self, ranks, len(self.groups))
         self.groups.append(pg)
         return pg
 
-    def run_async(self, fn) -> Work:
-        """Run ``fn`` on the background thread, after any async operation issued before it."""
-        if self._jobs is None:
-            self._jobs = queue.Queue()
-            threading.Thread(target=self._worker, daemon=True, name="ember-dist-async").start()
-        work = Work()
-        self._jobs.put((fn, work))
-        return work
-
-    def _worker(self) -> None:
-        while True:
-            fn, work = self._jobs.get()
-            if fn is None:
-                return
-            try:
-                fn()
-                work._finish()
-            except Exception as e:          # noqa: BLE001 - re-raised by wait()
-                work._finish(e)
-
     def close(self) -> None:
-        if self._jobs is not None:
-            self._jobs.put((None, None))
-        self.mesh.close()
-        if self.owns_store:
-            self.store.close()
+        self.backend.close()
 
 
 class GroupMember:
@@ -276,7 +108,12 @@ def is_gloo_available() -> bool:
 
 
 def is_mpi_available() -> bool:
-    return False
+    """Whether mpi4py (which the ``mpi`` backend runs on) is installed."""
+    try:
+        import mpi4py  # noqa: F401  (the package only: MPI itself starts with the mpi backend)
+    except ImportError:
+        return False
+    return True
 
 
 def is_nccl_available() -> bool:
@@ -322,21 +159,38 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                        timeout: timedelta | None = None, world_size: int = -1, rank: int = -1,
                        store: Store | None = None, group_name: str = "", pg_options=None,
                        device_id=None) -> None:
-    """Join the default process group: every one of ``world_size`` processes calls this with its
-    ``rank``, meeting through ``init_method`` (``env://``, the default, reads MASTER_ADDR,
-    MASTER_PORT, RANK and WORLD_SIZE as torchrun sets them; or ``tcp://host:port``) or a ``store``.
+    """Join the default process group. With ``"gloo"`` (the default) every one of ``world_size``
+    processes calls this with its ``rank``, meeting through ``init_method`` (``env://``, the default,
+    reads MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE as torchrun sets them; or ``tcp://host:port``)
+    or a ``store``. With ``"mpi"`` the processes are started by ``mpiexec``, which gives their ranks.
     """
     if _state["world"] is not None:
         raise ValueError("trying to initialize the default process group twice!")
     name = Backend(backend or Backend.GLOO)
-    if name == Backend.MPI:
-        raise RuntimeError("ember.distributed does not implement the 'mpi' backend; use backend='gloo', "
-                           "which runs over TCP on one machine or many")
     if name == Backend.NCCL:
         raise RuntimeError("Distributed package doesn't have NCCL built in: ember runs collectives on the "
-                           "cpu; use backend='gloo'")
-    if name not in (Backend.GLOO, "cpu:gloo"):
-        raise ValueError(f"Unknown backend type {backend}; ember.distributed supports 'gloo'")
+                           "cpu; use backend='gloo' or backend='mpi'")
+    if name in (Backend.MPI, "cpu:mpi"):
+        if world_size != -1 or rank != -1:
+            warnings.warn(f"For MPI backend, world_size ({world_size}) and rank ({rank}) are ignored since they "
+                          "are assigned by the MPI runtime.", stacklevel=2)
+        from .mpi import MPIBackend  # lazily: mpi4py is an extra
+        impl = MPIBackend()
+    elif name in (Backend.GLOO, "cpu:gloo"):
+        impl = _gloo_backend(init_method, timeout, world_size, rank, store)
+    else:
+        raise ValueError(f"Unknown backend type {backend}; ember.distributed supports 'gloo' and 'mpi'")
+    try:
+        world = _World(impl)
+    except BaseException:
+        impl.close()
+        raise
+    _state["world"] = world
+    GroupMember.WORLD = world.default
+
+
+def _gloo_backend(init_method, timeout, world_size: int, rank: int, store) -> GlooBackend:
+    """Meet the other ranks through ``init_method`` or ``store``, and connect to each of them."""
     timeout_s = seconds(default_pg_timeout if timeout is None else timeout)
     owns_store = store is None
     if store is not None:
@@ -350,13 +204,11 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         store, rank, world_size = _rendezvous(init_method or "env://", rank, world_size, timeout_s)
     _state["inits"] += 1
     try:
-        world = _World(store, rank, world_size, timeout_s, f"ember/pg{_state['inits']}/", owns_store)
+        return GlooBackend(store, f"ember/pg{_state['inits']}/", rank, world_size, timeout_s, owns_store)
     except BaseException:
         if owns_store:
             store.close()
         raise
-    _state["world"] = world
-    GroupMember.WORLD = world.default
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
@@ -402,8 +254,7 @@ def get_world_size(group: ProcessGroup | None = None) -> int:
 def get_backend(group: ProcessGroup | None = None) -> Backend:
     if group is GroupMember.NON_GROUP_MEMBER:
         raise ValueError("Invalid process group specified")
-    _resolve(group)
-    return Backend(Backend.GLOO)
+    return Backend(_resolve(group)._world.backend.name)
 
 
 def get_process_group_ranks(group: ProcessGroup | None) -> list[int]:
@@ -430,7 +281,7 @@ def _array(t, name: str = "tensor"):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor "
                         f"but got {type(t)} instead.")
     if t.device.type != "cpu":
-        raise RuntimeError(f"ember.distributed (gloo) supports cpu tensors only, got a tensor on {t.device}")
+        raise RuntimeError(f"ember.distributed supports cpu tensors only, got a tensor on {t.device}")
     return t._data
 
 
@@ -447,11 +298,6 @@ def _same_dtype(arrays) -> None:
         from .._dtype import _FROM_NP
         a, b = (_FROM_NP[d] for d in sorted(dtypes, key=str)[:2])
         raise ValueError(f"Invalid usage of tensors with different dtypesFound {a} and  {b}")
-
-
-def _write(t: Tensor, value) -> None:
-    t._data[...] = value
-    t._version[0] += 1
 
 
 def _member(group, op_name: str):
@@ -476,15 +322,6 @@ def _root(pg: ProcessGroup, global_rank, group_rank, op_name: str) -> int:
     return group_rank
 
 
-def _run(pg: ProcessGroup, fn, async_op: bool):
-    """Run the collective ``fn(tag)`` now, or on the background thread with ``async_op``."""
-    tag = pg._next_tag()
-    if async_op:
-        return pg._world.run_async(lambda: fn(tag))
-    fn(tag)
-    return None
-
-
 def _size_check(op_name: str, arrays, like) -> None:
     for i, a in enumerate(arrays):
         if a.shape != like.shape:
@@ -499,29 +336,7 @@ def _list_check(op_name: str, arrays, n: int) -> None:
                            f"(expected length {n}, got {len(arrays)})")
 
 
-# --- collectives -----------------------------------------------------------------------------------
-def _reduce_to(pg: ProcessGroup, tag, a, root: int, op: RedOpType):
-    """The reduction of every rank's ``a`` at group rank ``root`` (None elsewhere)."""
-    me = pg.rank()
-    if me != root:
-        pg._send(root, tag, a)
-        return None
-    parts = [a if r == me else pg._recv(r, tag, a)[1] for r in range(pg.size())]
-    return _combine(parts, op, pg.size())
-
-
-def _broadcast_from(pg: ProcessGroup, tag, t: Tensor, root: int, value=None) -> None:
-    me = pg.rank()
-    if me == root:
-        for r in range(pg.size()):
-            if r != me:
-                pg._send(r, tag, t._data if value is None else value)
-        if value is not None:
-            _write(t, value)
-    else:
-        _write(t, pg._recv(root, tag, t._data)[1])
-
-
+# --- collectives: checked here, run by the group's backend ------------------------------------------
 def broadcast(tensor: Tensor, src: int | None = None, group=None, async_op: bool = False,
               group_src: int | None = None):
     """Copy ``src``'s ``tensor`` into every rank's ``tensor``."""
@@ -529,8 +344,7 @@ def broadcast(tensor: Tensor, src: int | None = None, group=None, async_op: bool
     pg = _member(group, "broadcast")
     if pg is None:
         return None
-    root = _root(pg, src, group_src, "broadcast")
-    return _run(pg, lambda tag: _broadcast_from(pg, tag, tensor, root), async_op)
+    return pg._impl.broadcast(tensor, _root(pg, src, group_src, "broadcast"), async_op)
 
 
 def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -539,11 +353,7 @@ def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = Fal
     pg = _member(group, "all_reduce")
     if pg is None:
         return None
-    op = _check_op(op, a.dtype)
-
-    def run(tag):
-        _broadcast_from(pg, tag, tensor, 0, _reduce_to(pg, tag, a, 0, op))
-    return _run(pg, run, async_op)
+    return pg._impl.all_reduce(tensor, check_op(op, a.dtype), async_op)
 
 
 def reduce(tensor: Tensor, dst: int | None = None, op=ReduceOp.SUM, group=None, async_op: bool = False,
@@ -553,25 +363,8 @@ def reduce(tensor: Tensor, dst: int | None = None, op=ReduceOp.SUM, group=None, 
     pg = _member(group, "reduce")
     if pg is None:
         return None
-    op = _check_op(op, a.dtype)
-    root = _root(pg, dst, group_dst, "reduce")
-
-    def run(tag):
-        result = _reduce_to(pg, tag, a, root, op)
-        if result is not None:
-            _write(tensor, result)
-    return _run(pg, run, async_op)
-
-
-def _exchange(pg: ProcessGroup, tag, outgoing, incoming) -> None:
-    """Send ``outgoing[r]`` to each other group rank r and fill ``incoming[r]`` from it (None: skip)."""
-    me = pg.rank()
-    for r in range(pg.size()):
-        if r != me and outgoing[r] is not None:
-            pg._send(r, tag, outgoing[r])
-    for r in range(pg.size()):
-        if r != me and incoming[r] is not None:
-            _write(incoming[r], pg._recv(r, tag, incoming[r]._data)[1])
+    op = check_op(op, a.dtype)
+    return pg._impl.reduce(tensor, _root(pg, dst, group_dst, "reduce"), op, async_op)
 
 
 def all_gather(tensor_list: list[Tensor], tensor: Tensor, group=None, async_op: bool = False):
@@ -584,11 +377,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group=None, async_op: 
     _same_dtype(outs + [a])
     _list_check("allgather", outs, pg.size())
     _size_check("allgather", outs, a)
-
-    def run(tag):
-        _write(tensor_list[pg.rank()], a)
-        _exchange(pg, tag, [a] * pg.size(), tensor_list)
-    return _run(pg, run, async_op)
+    return pg._impl.all_gather(tensor_list, a, async_op)
 
 
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group=None, async_op: bool = False):
@@ -629,16 +418,8 @@ def gather(tensor: Tensor, gather_list: list[Tensor] | None = None, dst: int | N
     if pg is None:
         return None
     root = _root(pg, dst, group_dst, "gather")
-    me = pg.rank()
     _root_list(pg, root, gather_list, "gather_list", "gather", a, "destination")
-
-    def run(tag):
-        if me != root:
-            pg._send(root, tag, a)
-            return
-        _write(gather_list[me], a)
-        _exchange(pg, tag, [None] * pg.size(), gather_list)
-    return _run(pg, run, async_op)
+    return pg._impl.gather(a, gather_list if pg.rank() == root else None, root, async_op)
 
 
 def scatter(tensor: Tensor, scatter_list: list[Tensor] | None = None, src: int | None = None, group=None,
@@ -649,16 +430,8 @@ def scatter(tensor: Tensor, scatter_list: list[Tensor] | None = None, src: int |
     if pg is None:
         return None
     root = _root(pg, src, group_src, "scatter")
-    me = pg.rank()
     ins = _root_list(pg, root, scatter_list, "scatter_list", "scatter", a, "source")
-
-    def run(tag):
-        if me == root:
-            _write(tensor, ins[me])
-            _exchange(pg, tag, ins, [None] * pg.size())
-        else:
-            _write(tensor, pg._recv(root, tag, a)[1])
-    return _run(pg, run, async_op)
+    return pg._impl.scatter(tensor, ins, root, async_op)
 
 
 def reduce_scatter(output: Tensor, input_list: list[Tensor], op=ReduceOp.SUM, group=None,
@@ -669,19 +442,11 @@ def reduce_scatter(output: Tensor, input_list: list[Tensor], op=ReduceOp.SUM, gr
     pg = _member(group, "reduce_scatter")
     if pg is None:
         return None
-    op = _check_op(op, out.dtype)
+    op = check_op(op, out.dtype)
     _same_dtype(ins + [out])
     _list_check("reduce_scatter", ins, pg.size())
     _size_check("reduce_scatter", ins, out)
-
-    def run(tag):
-        me = pg.rank()
-        for r in range(pg.size()):
-            if r != me:
-                pg._send(r, tag, ins[r])
-        parts = [ins[me] if r == me else pg._recv(r, tag, out)[1] for r in range(pg.size())]
-        _write(output, _combine(parts, op, pg.size()))
-    return _run(pg, run, async_op)
+    return pg._impl.reduce_scatter(output, ins, op, async_op)
 
 
 def reduce_scatter_tensor(output: Tensor, input: Tensor, op=ReduceOp.SUM, group=None,
@@ -708,12 +473,7 @@ def all_to_all(output_tensor_list: list[Tensor], input_tensor_list: list[Tensor]
     _same_dtype(outs + ins)
     _list_check("alltoall", outs, pg.size())
     _list_check("alltoall", ins, pg.size())
-
-    def run(tag):
-        me = pg.rank()
-        _write(output_tensor_list[me], ins[me])
-        _exchange(pg, tag, ins, output_tensor_list)
-    return _run(pg, run, async_op)
+    return pg._impl.all_to_all(output_tensor_list, ins, async_op)
 
 
 def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list[int] | None = None,
@@ -744,18 +504,7 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
     pg = _member(group, "barrier")
     if pg is None:
         return None
-    token = np.zeros(0, dtype=np.uint8)
-
-    def run(tag):
-        if pg.rank() != 0:
-            pg._send(0, tag, token)
-            pg._recv(0, tag, token)
-            return
-        for r in range(1, pg.size()):
-            pg._recv(r, tag, token)
-        for r in range(1, pg.size()):
-            pg._send(r, tag, token)
-    return _run(pg, run, async_op)
+    return pg._impl.barrier(async_op)
 
 
 # --- point to point --------------------------------------------------------------------------------
@@ -771,47 +520,29 @@ def _peer(pg: ProcessGroup, global_rank, group_rank, what: str) -> int:
 
 
 def isend(tensor: Tensor, dst: int | None = None, group=None, tag: int = 0, group_dst: int | None = None):
-    """Send ``tensor`` to ``dst``; returns a Work (already complete: the receiver buffers messages)."""
+    """Send ``tensor`` to ``dst``; the returned Work completes once it is sent (gloo: at once, as the
+    receiver buffers messages). ``tensor`` must not change before then."""
     a = _array(tensor)
     pg = _member(group, "isend")
     if pg is None:
         return None
-    pg._send(_peer(pg, dst, group_dst, "destination"), ("p", pg._id, tag), a)
-    work = Work()
-    work._finish()
-    return work
+    return pg._impl.isend(a, _peer(pg, dst, group_dst, "destination"), tag)
 
 
 def send(tensor: Tensor, dst: int | None = None, group=None, tag: int = 0, group_dst: int | None = None) -> None:
-    isend(tensor, dst, group, tag, group_dst)
+    work = isend(tensor, dst, group, tag, group_dst)
+    if work is not None:
+        work.wait()
 
 
 def irecv(tensor: Tensor, src: int | None = None, group=None, tag: int = 0, group_src: int | None = None):
     """Receive into ``tensor`` from ``src`` (any rank if None) when the returned Work is waited on."""
-    a = _array(tensor)
+    _array(tensor)
     pg = _member(group, "irecv")
     if pg is None:
         return None
     frm = None if src is None and group_src is None else _peer(pg, src, group_src, "source")
-    mtag = ("p", pg._id, tag)
-    mailbox = pg._world.mesh.mailbox
-    work = None
-
-    def take(block: bool) -> bool:
-        if block:
-            message = pg._world.mesh.recv(pg._peers(frm), mtag)
-        else:
-            with mailbox.cond:
-                message = mailbox.poll(pg._peers(frm), mtag)
-            if message is None:
-                return False
-        sender, value = pg._decode(message, a)
-        work._source = pg._ranks[sender]
-        work._result = [tensor]
-        _write(tensor, value)
-        return True
-    work = _RecvWork(take)
-    return work
+    return pg._impl.irecv(tensor, frm, tag)
 
 
 def recv(tensor: Tensor, src: int | None = None, group=None, tag: int = 0, group_src: int | None = None) -> int:
@@ -831,14 +562,10 @@ def broadcast_object_list(object_list: list, src: int | None = None, group=None,
     if pg is None:
         return
     root = _root(pg, src, group_src, "broadcast")
-    tag = pg._next_tag()
     if pg.rank() == root:
-        data = pickle.dumps(list(object_list))
-        for r in range(pg.size()):
-            if r != root:
-                pg._send_bytes(r, tag, data)
+        pg._impl.broadcast_bytes(pickle.dumps(list(object_list)), root)
     else:
-        object_list[:] = pickle.loads(pg._recv_bytes(root, tag))
+        object_list[:] = pickle.loads(pg._impl.broadcast_bytes(None, root))
 
 
 def all_gather_object(object_list: list, obj, group=None) -> None:
@@ -849,13 +576,8 @@ def all_gather_object(object_list: list, obj, group=None) -> None:
     me, n = pg.rank(), pg.size()
     if len(object_list) != n:
         raise ValueError(f"Argument ``object_list`` must have world_size ({n}) items, got {len(object_list)}")
-    tag = pg._next_tag()
-    data = pickle.dumps(obj)
-    for r in range(n):
-        if r != me:
-            pg._send_bytes(r, tag, data)
-    for r in range(n):
-        object_list[r] = obj if r == me else pickle.loads(pg._recv_bytes(r, tag))
+    for r, data in enumerate(pg._impl.all_gather_bytes(pickle.dumps(obj))):
+        object_list[r] = obj if r == me else pickle.loads(data)
 
 
 def gather_object(obj, object_gather_list: list | None = None, dst: int | None = None, group=None,
@@ -866,11 +588,10 @@ def gather_object(obj, object_gather_list: list | None = None, dst: int | None =
         return
     root = _root(pg, dst, group_dst, "gather")
     me = pg.rank()
-    tag = pg._next_tag()
+    gathered = pg._impl.gather_bytes(pickle.dumps(obj), root)
     if me != root:
-        pg._send_bytes(root, tag, pickle.dumps(obj))
         return
     if object_gather_list is None or len(object_gather_list) != pg.size():
         raise ValueError("Argument ``object_gather_list`` must be a list of world_size items on the destination rank.")
-    for r in range(pg.size()):
-        object_gather_list[r] = obj if r == me else pickle.loads(pg._recv_bytes(r, tag))
+    for r, data in enumerate(gathered):
+        object_gather_list[r] = obj if r == me else pickle.loads(data)

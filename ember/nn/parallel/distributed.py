@@ -15,29 +15,17 @@ from ... import distributed as dist
 from ..._grad_state import is_grad_enabled
 from ..._ops._registry import AccumulateGrad
 from ..._ops.shape import cat
-from ..._tensor import Tensor
+from ..._tensor import Tensor, tensors_in
 from ..modules.module import Module
 
 __all__ = ["DistributedDataParallel"]
 
 
-def _tensors_in(obj):
-    """Every Tensor inside a (nested) module output."""
-    if isinstance(obj, Tensor):
-        yield obj
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            yield from _tensors_in(o)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            yield from _tensors_in(o)
-
-
 def _leaves_reached(outputs) -> set[int]:
     """ids of the leaf tensors whose gradients a backward from ``outputs`` would reach."""
     seen, found = set(), set()
-    stack = [t.grad_fn for t in _tensors_in(outputs) if t.grad_fn is not None]
-    found.update(id(t) for t in _tensors_in(outputs) if t.grad_fn is None and t.requires_grad)
+    stack = [t.grad_fn for t in tensors_in(outputs) if t.grad_fn is not None]
+    found.update(id(t) for t in tensors_in(outputs) if t.grad_fn is None and t.requires_grad)
     while stack:
         node = stack.pop()
         if node is None or id(node) in seen:
