@@ -30,6 +30,10 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
 globals().update(_PUBLIC)
 
 from . import nn, optim, utils  # noqa: E402  (torch.nn / .optim / .utils are importable attributes)
+from . import amp, cpu  # noqa: E402
+from .cuda import amp as _cuda_amp  # noqa: E402,F401  (ember.cuda.amp)
+from .amp import autocast  # noqa: E402
+globals().update(amp.autocast_mode.PUBLIC)
 from . import _threads, _torch_nn  # noqa: E402
 from . import func  # noqa: E402,F401  (torch.func.functional_call)
 globals().update(_torch_nn.PUBLIC)
@@ -71,8 +75,9 @@ def result_type(tensor1, tensor2):
 
 def __getattr__(name):
     """``ember.multiprocessing``, ``ember.testing``, ``ember.distributions``, ``ember.onnx``,
-    ``ember.distributed``, ``ember.fft`` and ``ember.special`` load on first use, keeping ``import ember`` fast."""
-    if name in ("multiprocessing", "testing", "distributions", "onnx", "distributed", "fft", "special"):
+    ``ember.distributed``, ``ember.fft``, ``ember.special`` and ``ember.jit`` load on first use, keeping
+    ``import ember`` fast."""
+    if name in ("multiprocessing", "testing", "distributions", "onnx", "distributed", "fft", "special", "jit"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,9 +29,10 @@ class _AliasModule(types.ModuleType):
     def __init__(self, alias, target):
         super().__init__(alias)
         object.__setattr__(self, "_ember_target", target)
-        # submodules are left to __getattr__, which gives their torch-named aliases
+        # submodules are left to __getattr__, which gives their torch-named aliases (the target's own
+        # module-level __getattr__ is not copied: it would answer first, with ember's lazy submodules)
         self.__dict__.update({k: v for k, v in vars(target).items()
-                              if k not in ("__name__", "__loader__", "__spec__")
+                              if k not in ("__name__", "__loader__", "__spec__", "__getattr__")
                               and not isinstance(v, types.ModuleType)})
 
     def __getattr__(self, name):

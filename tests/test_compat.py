@@ -4,6 +4,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import ember
 
 SCRIPT = textwrap.dedent('''
@@ -56,6 +58,21 @@ def test_alias_is_opt_in_and_reversible():
         compat.unalias_torch()
     import torch
     assert torch is real_torch and torch.tensor is not ember.tensor
+
+
+def test_lazy_submodules_read_as_attributes_are_torch_named():
+    import importlib
+
+    from ember import compat
+    compat.alias_torch()
+    try:
+        t = importlib.import_module("torch")
+        # ember loads these on first use; read through the alias they are the torch.* aliases
+        assert [t.jit.__name__, t.fft.__name__, t.special.__name__] == ["torch.jit", "torch.fft", "torch.special"]
+        with pytest.raises(AttributeError, match="ember does not implement torch.fft.not_a_transform yet"):
+            t.fft.not_a_transform
+    finally:
+        compat.unalias_torch()
 
 
 LIKE_PYTHON = textwrap.dedent('''

@@ -8,14 +8,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "ember"
 
 # lower rank = lower layer; a module may import only modules of its own rank or below
 RANKS = [
-    (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads")),
+    (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads", "ember._autocast")),
     (1, ("ember._tensor", "ember._printing", "ember._dlpack")),
     (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda", "ember._runtime", "ember.backends",
          "ember.testing", "ember.fft", "ember.special")),
     (3, ("ember.autograd",)),
     (4, ("ember.serialization", "ember.hub", "ember.distributed")),
-    (5, ("ember.nn", "ember._torch_nn", "ember.func", "ember.compiler")),
-    (6, ("ember.optim", "ember.distributions")),
+    (5, ("ember.nn", "ember._torch_nn", "ember.func", "ember.compiler", "ember.amp", "ember.cpu", "ember.cuda.amp")),
+    (6, ("ember.optim", "ember.distributions", "ember.jit")),
     (7, ("ember.utils", "ember.multiprocessing", "ember.onnx")),
     (8, ("ember.vision", "ember.compat", "ember.__main__")),
 ]

@@ -6,7 +6,7 @@ import inspect
 import os
 import warnings
 
-from .._tensor import Tensor
+from .._tensor import Tensor, tensors_in
 from ..autograd import no_grad
 from ._graph import Graph
 from ._symbolic import SYMBOLIC
@@ -45,19 +45,6 @@ def _require_onnx():
     except ImportError:
         raise ImportError("ember.onnx.export needs the onnx package: pip install 'ember[onnx]'") from None
     return onnx
-
-
-def _flatten(value, out):
-    """The tensors in ``value`` (nested tuples, lists and dict values), in order."""
-    if isinstance(value, Tensor):
-        out.append(value)
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            _flatten(v, out)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _flatten(v, out)
-    return out
 
 
 def _input_names(model, args, n, given):
@@ -156,7 +143,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True, v
         for name, t in model.state_dict(keep_vars=True).items():
             if isinstance(t, Tensor):
                 g.param_names.setdefault(id(t._data), name)
-    inputs = _flatten((args, kwargs), [])
+    inputs = list(tensors_in((args, kwargs)))
     in_names = _input_names(model, args, len(inputs), input_names)
     for name, t in zip(in_names, inputs):
         g.bind(t, name)
@@ -174,7 +161,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params: bool = True, v
         for m, mode in zip(modules, modes):
             m.training = mode
 
-    outputs = _flatten(result, [])
+    outputs = list(tensors_in(result))
     out_names = list(output_names or ())[:len(outputs)]
     out_names += ["output" if len(outputs) == 1 else f"output_{i}" for i in range(len(out_names), len(outputs))]
     dyn = _normalize_dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
