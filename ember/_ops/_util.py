@@ -1,11 +1,26 @@
 """Small helpers shared by the op families: dim normalisation, factory arguments."""
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
 import numpy as _np
 
 from .. import _backend
 from .._dtype import to_dtype
 from .._tensor import Tensor, wrap_dim
+
+
+_EMBER_DIR = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))) + _os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``warnings.warn`` stacklevel, seen from the function calling this, of the first frame outside
+    ember: the warning then names the user's line however many ember wrappers the call went through."""
+    frame, level = _sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def dims_of(dim, ndim):

@@ -78,6 +78,8 @@ def _type(self, dtype=None, non_blocking=False, **kw):
             raise ValueError(f"invalid type: '{dtype}'")
         dtype = _LEGACY_REV[dtype]
     elif isinstance(dtype, _LegacyTensorType):
+        if dtype.device_type == "cuda":
+            return to(self, dtype.dtype).cuda()
         dtype = dtype.dtype
     return to(self, to_dtype(dtype))
 

@@ -605,33 +605,43 @@ def polar(abs, angle) -> Tensor:  # noqa: A002 - torch's names
 
 # ---- legacy typed constructors: ``torch.FloatTensor`` & co -------------------------------------------
 class _LegacyTensorType(type):
-    """``torch.FloatTensor``: a constructor of CPU tensors of one dtype, and an isinstance check."""
+    """``torch.FloatTensor`` (``torch.cuda.FloatTensor``): a constructor of CPU (CUDA) tensors of one dtype,
+    and an isinstance check."""
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj._device.type == "cpu"
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj._device.type == cls.device_type
 
     def __call__(cls, *args, device=None):
-        if device is not None and factory_device(device).type != "cpu":
-            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+        if cls.device_type == "cuda" and not _backend.cuda_available():
+            raise TypeError(f"type {cls.__module__}.{cls.__name__} not available. Torch not compiled with CUDA "
+                            "enabled.")
+        if device is not None and factory_device(device).type != cls.device_type:
+            raise RuntimeError(f"legacy constructor expects device type: {cls.device_type} but device type: "
                                f"{factory_device(device).type} was passed")
         if len(args) == 1 and isinstance(args[0], Tensor):
             t = args[0]
             if t.dtype is not cls.dtype:
                 raise TypeError(f"expected {cls.dtype} (got {t.dtype})")
             return t
-        return _legacy_new(Tensor, *args, dtype=cls.dtype, device=device)
+        return _legacy_new(Tensor, *args, dtype=cls.dtype, device=cls.device_type if device is None else device)
 
     def __repr__(cls):
-        return f"<class 'torch.{cls.__name__}'>"
+        return f"<class '{cls.__module__}.{cls.__name__}'>"
+
+
+def legacy_tensor_types(device_type="cpu") -> dict:
+    """The legacy typed constructors of one device type, by name (``FloatTensor``...)."""
+    by_name = {d.name: d for d in ALL}
+    return {cname: _LegacyTensorType(cname, (), {"dtype": by_name[dname], "device_type": device_type,
+                                                 "__module__": "torch" if device_type == "cpu" else "torch.cuda"})
+            for cname, dname in (("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
+                                 ("BFloat16Tensor", "bfloat16"), ("LongTensor", "int64"), ("IntTensor", "int32"),
+                                 ("ShortTensor", "int16"), ("CharTensor", "int8"), ("ByteTensor", "uint8"),
+                                 ("BoolTensor", "bool"))}
 
 
 def _legacy_types():
-    by_name = {d.name: d for d in ALL}
-    for cname, dname in (("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
-                         ("BFloat16Tensor", "bfloat16"), ("LongTensor", "int64"), ("IntTensor", "int32"),
-                         ("ShortTensor", "int16"), ("CharTensor", "int8"), ("ByteTensor", "uint8"),
-                         ("BoolTensor", "bool")):
-        PUBLIC[cname] = _LegacyTensorType(cname, (), {"dtype": by_name[dname], "__module__": "torch"})
+    PUBLIC.update(legacy_tensor_types())
 
 
 _legacy_types()

@@ -14,6 +14,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, make
 from .._grad_state import state as _grad_state
 from ._registry import defop
+from ._util import user_stacklevel
 from .activation import softplus
 from .nn_misc import _dt
 
@@ -28,9 +29,10 @@ def legacy_reduction(size_average, reduce, reduction):
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    ret = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  UserWarning, stacklevel=user_stacklevel())
+    return ret
 
 
 def _check_reduction(reduction):

@@ -15,7 +15,7 @@ from .._tensor import Tensor, make
 from ._registry import (_SHORT, _broadcast_error, _type_name, apply, compute_dtype, apply_binary, bind,
                         check_inplace_allowed, defop, variant)
 from . import _bessel
-from ._util import in_float32
+from ._util import in_float32, user_stacklevel
 
 PUBLIC = {}
 
@@ -1172,7 +1172,7 @@ def _value_first(name, fn):
         if len(args) == 4 and isinstance(args[1], (int, float, complex)) and "value" not in kw:
             import warnings
             warnings.warn(f"This overload of {name.rstrip('_')} is deprecated: use {name}(input, tensor1, "
-                          "tensor2, *, value=...)", UserWarning, stacklevel=2)
+                          "tensor2, *, value=...)", UserWarning, stacklevel=user_stacklevel())
             args, kw = (args[0], args[2], args[3]), dict(kw, value=args[1])
         return fn(*args, **kw)
     f.__name__ = name

@@ -2,6 +2,8 @@
 gives a new leaf sharing ``t``'s data, and every Tensor is an instance of ``Variable``."""
 from __future__ import annotations
 
+import warnings
+
 from .._tensor import Tensor
 
 
@@ -12,6 +14,9 @@ class _VariableMeta(type):
 
 class Variable(metaclass=_VariableMeta):
     def __new__(cls, data=None, requires_grad: bool = False, volatile: bool = False):
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
         if data is None:
             from .._ops.creation import tensor
             return tensor([])

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from .. import _backend, _random
+from .._ops.creation import legacy_tensor_types
+
+# ``torch.cuda.FloatTensor`` & co: legacy constructors of CUDA tensors (a TypeError without CUDA, as torch)
+globals().update(legacy_tensor_types("cuda"))
 
 
 def is_available() -> bool:

@@ -15,6 +15,7 @@ import warnings
 from math import ceil
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
+from ... import _backend
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _random_seed
@@ -186,6 +187,9 @@ class _BaseDataLoaderIter:
         self._base_seed = _random_seed(loader.generator)
         self._num_yielded = 0
         self._len_called = loader._IterableDataset_len_called
+        if loader.pin_memory and not _backend.cuda_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
 
     def __iter__(self) -> "_BaseDataLoaderIter":
         return self

@@ -16,7 +16,7 @@ class VisionDataset(Dataset):
             raise ValueError("Only transforms or transform/target_transform can be passed as argument")
         self.transform, self.target_transform = transform, target_transform
         if transforms is None and (transform is not None or target_transform is not None):
-            transforms = _PairTransform(transform, target_transform)
+            transforms = StandardTransform(transform, target_transform)
         self.transforms = transforms
 
     def _apply(self, sample, target):
@@ -31,11 +31,11 @@ class VisionDataset(Dataset):
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
         if self.transforms is not None:
-            body += repr(self.transforms).splitlines()
+            body.append(repr(self.transforms))   # as torchvision: only its first line gets the indent
         return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + b for b in body])
 
 
-class _PairTransform:
+class StandardTransform:
     """Apply ``transform`` to the sample and ``target_transform`` to the target."""
 
     def __init__(self, transform, target_transform):
@@ -49,7 +49,7 @@ class _PairTransform:
         return sample, target
 
     def __repr__(self):
-        lines = []
+        lines = [type(self).__name__]
         for label, t in (("Transform", self.transform), ("Target transform", self.target_transform)):
             if t is not None:
                 first, *rest = repr(t).splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ember
 from ember import nn
 
-from ._weights import load_weights
+from ._weights import legacy_pretrained, load_weights
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -33,5 +33,6 @@ class AlexNet(nn.Module):
         return self.classifier(ember.flatten(self.avgpool(self.features(x)), 1))
 
 
+@legacy_pretrained
 def alexnet(*, weights=None, progress=True, **kwargs) -> AlexNet:
     return load_weights(AlexNet(**kwargs), weights, "alexnet")

@@ -5,7 +5,7 @@ import ember
 import ember.nn.functional as F
 from ember import nn
 
-from ._weights import load_weights
+from ._weights import legacy_pretrained, load_weights
 
 __all__ = ["Conv2dNormActivation", "InvertedResidual", "MobileNetV2", "mobilenet_v2"]
 
@@ -107,5 +107,6 @@ class MobileNetV2(nn.Module):
         return self.classifier(ember.flatten(x, 1))
 
 
+@legacy_pretrained
 def mobilenet_v2(*, weights=None, progress=True, **kwargs) -> MobileNetV2:
     return load_weights(MobileNetV2(**kwargs), weights, "mobilenet_v2")

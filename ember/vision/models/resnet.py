@@ -4,7 +4,7 @@ from __future__ import annotations
 import ember
 from ember import nn
 
-from ._weights import load_weights
+from ._weights import legacy_pretrained, load_weights
 
 __all__ = [
     "BasicBlock",
@@ -158,7 +158,7 @@ def _builder(arch, block, layers, **fixed):
     build.__doc__ = (f"{arch}: ResNet with {block.__name__} blocks {layers}"
                      + (f" and {fixed}" if fixed else "") + "; ``weights`` is None, a state_dict or a local "
                      "checkpoint path.")
-    return build
+    return legacy_pretrained(build)
 
 
 resnet18 = _builder("resnet18", BasicBlock, [2, 2, 2, 2])

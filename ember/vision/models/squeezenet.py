@@ -4,7 +4,7 @@ from __future__ import annotations
 import ember
 from ember import nn
 
-from ._weights import load_weights
+from ._weights import legacy_pretrained, load_weights
 
 __all__ = ["Fire", "SqueezeNet", "squeezenet1_0", "squeezenet1_1"]
 
@@ -66,9 +66,11 @@ class SqueezeNet(nn.Module):
         return ember.flatten(self.classifier(self.features(x)), 1)
 
 
+@legacy_pretrained
 def squeezenet1_0(*, weights=None, progress=True, **kwargs) -> SqueezeNet:
     return load_weights(SqueezeNet("1_0", **kwargs), weights, "squeezenet1_0")
 
 
+@legacy_pretrained
 def squeezenet1_1(*, weights=None, progress=True, **kwargs) -> SqueezeNet:
     return load_weights(SqueezeNet("1_1", **kwargs), weights, "squeezenet1_1")

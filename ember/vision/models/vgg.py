@@ -4,7 +4,7 @@ from __future__ import annotations
 import ember
 from ember import nn
 
-from ._weights import load_weights
+from ._weights import legacy_pretrained, load_weights
 
 __all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
            "vgg19_bn"]
@@ -68,7 +68,7 @@ def _builder(arch, cfg, batch_norm):
     build.__name__ = build.__qualname__ = arch
     build.__doc__ = (f"VGG {arch[3:5]}-layer model (configuration {cfg!r})" + (" with batch norm" if batch_norm else "")
                      + "; ``weights`` is None, a state_dict or a local checkpoint path.")
-    return build
+    return legacy_pretrained(build)
 
 
 vgg11, vgg11_bn = _builder("vgg11", "A", False), _builder("vgg11_bn", "A", True)
