@@ -529,3 +529,20 @@ def test_script_api_helpers_like_torch():
         conv = E if lib is ember else T
         assert m(conv(np.ones(2, np.float32))).tolist() == [6.0, 6.0]
         assert jit.script(m).other(conv(np.ones(2, np.float32))).tolist() == [3.0, 3.0]
+
+
+def test_traced_batchnorm_in_training_counts_batches_and_updates_stats_like_torch():
+    t = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    e = enn.Sequential(enn.Linear(3, 4), enn.BatchNorm1d(4))
+    e.load_state_dict({k: E(v) for k, v in t.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tt = torch.jit.trace(t, T(x), check_trace=False)
+    te = ember.jit.trace(e, E(x), check_trace=False)
+    for _ in range(2):
+        tt(T(2 * x))
+        te(E(2 * x))
+    assert int(e[1].num_batches_tracked) == int(t[1].num_batches_tracked) == 3
+    close(e[1].running_mean, t[1].running_mean)
+    close(e[1].running_var, t[1].running_var)

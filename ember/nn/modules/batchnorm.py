@@ -73,8 +73,7 @@ class _BatchNorm(_NormBase):
         eaf = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             nbt = self.num_batches_tracked
-            nbt._data[...] += 1
-            nbt._version[0] += 1
+            nbt.add_(1)                 # an op, as torch's, so a traced model counts its batches too
             eaf = 1.0 / float(nbt._data) if self.momentum is None else self.momentum
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
