@@ -16,7 +16,11 @@ import pytest
 import torch
 from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator as ea
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.backend.event_processing.event_file_loader import (
+    EventFileLoader,
+    RawEventFileLoader,
+)
+from tensorboard.compat.proto import event_pb2
 from tensorboard.compat.tensorflow_stub import pywrap_tensorflow as tb_stub
 from tensorboard.plugins.hparams import plugin_data_pb2
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
@@ -36,6 +40,12 @@ def events(d):
     """Every event on disk in d's (single) event file, decoded by TensorBoard's loader."""
     (name,) = event_files(d)
     return list(EventFileLoader(os.path.join(d, name)).Load())
+
+
+def raw_events(d):
+    """Every event in d's event file as written (``events`` turns some into summaries, as TensorBoard reads them)."""
+    (name,) = event_files(d)
+    return [event_pb2.Event.FromString(r) for r in RawEventFileLoader(os.path.join(d, name)).Load()]
 
 
 def accumulate(d):
@@ -365,8 +375,6 @@ def test_bad_input(tmp_path):
             w.add_hparams([("lr", 0.1)], {})
         with pytest.raises(ValueError, match="'opt'.*should be one of"):
             w.add_hparams({"opt": object()}, {})
-        with pytest.raises(NotImplementedError, match="ember does not implement SummaryWriter.add_graph yet"):
-            w.add_graph(ember.nn.Linear(2, 2), ember.zeros(1, 2))
 
 
 # ---- how users import it ------------------------------------------------------------------------------------
@@ -733,8 +741,175 @@ def test_add_onnx_graph_without_onnx(tmp_path, monkeypatch):
         w.add_onnx_graph(str(tmp_path / "model.onnx"))
 
 
-def test_add_graph_is_not_implemented(tmp_path):
+# ---- add_graph ------------------------------------------------------------------------------------------------
+
+# Where ember.jit's graph names an op differently from torch's: nn.Conv2d's call of the convolution op is recorded
+# as the op itself, and Tensor methods that are the same function as a public one (x.flatten, x @ y) as what they
+# reach: the reshape flatten calls, the matmul op.
+_KIND_DIFFERENCES = {"ember::convolution": "aten::_convolution", "aten::reshape": "aten::flatten",
+                     "ember::matmul": "aten::matmul"}
+
+
+def _graph_structure(graph):
+    """A GraphDef as what must agree with torch's: {node key: (op, output shapes, attr text)} and the edges
+    between keys. Keys drop what torch's names alone carry: an op node is "<scope>/<op>#<k>" (the k-th such op
+    in its scope), a parameter "<module scope>/<attr>", an input "input/<name>" without torch's ".N" suffix.
+    prim::Constant nodes (torch's hold the non-tensor arguments ember keeps inside its nodes, and the Python
+    numbers its ops wrap into tensors: ``x * 2`` reads a tensor(2) in torch's graph), the int lists built from them
+    and inputs naming no node (torch's GetAttr nodes read the submodule's value, which it leaves out) are dropped.
+    """
+    nodes = {n.name: n for n in graph.node}
+    dropped = {name for name, n in nodes.items() if n.op == "prim::Constant"}
+    dropped |= {name for name, n in nodes.items()
+                if n.op == "prim::ListConstruct" and n.input and all(i in dropped for i in n.input)}
+    keys, counts = {}, {}
+    for name, n in nodes.items():
+        if name in dropped:
+            continue
+        op = _KIND_DIFFERENCES.get(n.op, n.op)
+        scope, _, last = name.rpartition("/")
+        if op == "IO Node":
+            keys[name] = f"{scope}/{re.sub(r'[.][0-9]+$', '', last)}"
+        elif op == "prim::GetAttr":
+            keys[name] = scope
+        else:
+            k = counts[scope, op] = counts.get((scope, op), -1) + 1
+            keys[name] = f"{scope}/{op}#{k}"
+    structure = {keys[name]: (_KIND_DIFFERENCES.get(n.op, n.op),
+                              [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape],
+                              n.attr["attr"].s if n.op in ("IO Node", "prim::GetAttr") else None)
+                 for name, n in nodes.items() if name in keys}
+    edges = {(keys[i], keys[name]) for name, n in nodes.items() if name in keys for i in n.input if i in keys}
+    return structure, edges
+
+
+def _graph_models(lib):
+    nn = lib.nn
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(64, 5)
+
+        def forward(self, x):
+            x = self.pool(lib.relu(self.bn(self.conv(x))))
+            return self.fc(x.flatten(1))
+
+    class TwoInputs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 3)
+            self.b = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
+
+        def forward(self, x, y):
+            h = self.a(x)
+            return self.a(h.tanh() @ lib.ones(3, 4)) + self.b(y) * 2, lib.cat([x, y], 1)
+
+    return [(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)), lambda: lib.ones(5, 4)),
+            (CNN(), lambda: (lib.ones(2, 3, 8, 8),)),
+            (TwoInputs(), lambda: [lib.ones(5, 4), lib.ones(5, 2)])]
+
+
+@pytest.mark.parametrize("which", range(3), ids=["mlp", "cnn_batchnorm", "two_inputs"])
+def test_add_graph_matches_torch(tmp_path, which):
+    models = {}
+
+    def calls(w, lib):
+        model, inputs = _graph_models(lib)[which]
+        models[lib] = model
+        w.add_graph(model, inputs())
+    ours, theirs = both(tmp_path, calls)
+    a, b = _graph_structure(ours.Graph()), _graph_structure(theirs.Graph())
+    assert a[0] == b[0]                     # nodes: scopes, ops, output shapes, GetAttr names
+    assert a[1] == b[1]                     # edges
+    assert ours.Graph().versions.producer == theirs.Graph().versions.producer == 22
+    assert ours.RunMetadata("step1") == theirs.RunMetadata("step1")
+    assert models[ember].training and models[torch].training      # traced in eval mode, then restored
+    (_, ga, ra), (_, gb, rb) = (raw_events(tmp_path / name) for name in ("ember", "torch"))
+    assert ga.graph_def and gb.graph_def and ga.step == gb.step == 0
+    assert ra.tagged_run_metadata == rb.tagged_run_metadata and ra.tagged_run_metadata.tag == "step1"
+
+
+def test_add_graph_buffers_tensor_constants_and_multiple_outputs_match_torch(tmp_path):
+    def calls(w, lib):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("scale", lib.ones(2))
+                self.k = lib.arange(2.0)            # a plain tensor attribute: a constant in the trace
+
+            def forward(self, x):
+                return (x + self.k) * self.scale, x.max(0)
+        w.add_graph(M(), lib.ones(3, 2))
+    ours, theirs = both(tmp_path, calls)
+    assert _graph_structure(ours.Graph()) == _graph_structure(theirs.Graph())
+
+    def tensor_constants(graph):
+        return [([[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape], n.attr["attr"].s)
+                for n in graph.node if n.op == "prim::Constant" and n.attr["_output_shapes"].list.shape]
+    assert tensor_constants(ours.Graph()) == tensor_constants(theirs.Graph()) == [([[2]], b"{ value : tensor([0., 1.])}")]
+    assert [n.op for n in ours.Graph().node].count("aten::max") == 2     # a node per output, as torch
+
+
+def test_add_graph_node_names(tmp_path):
+    """Scoped names as torch writes them; values are numbered as ember.jit's ``graph`` prints them."""
+    model, inputs = _graph_models(ember)[0]
     with SummaryWriter(str(tmp_path), flush_secs=FAR) as w:
-        with pytest.raises(NotImplementedError, match="ember does not implement SummaryWriter.add_graph yet"):
-            w.add_graph(ember.nn.Linear(2, 2), ember.zeros(1, 2))
-        assert not hasattr(w, "add_foo") and not hasattr(TorchWriter, "add_foo")
+        w.add_graph(model, inputs())
+    graph = accumulate(tmp_path).Graph()
+    traced = ember.jit.trace(model, inputs())
+    linear_outs = re.findall(r"%(\w+) : .* = aten::linear", str(traced.graph))
+    nodes = {n.name: n for n in graph.node}
+    assert nodes["output/output.1"].input == [f"Sequential/Linear[2]/{linear_outs[1]}"]
+    assert nodes[f"Sequential/Linear[0]/{linear_outs[0]}"].input == [
+        "input/input", "Sequential/Linear[0]/weight/weight", "Sequential/Linear[0]/bias/bias"]
+    assert [n.name for n in graph.node][:2] == ["input/input", "output/output.1"]   # torch's order
+
+
+def test_add_graph_keeps_batchnorm_statistics_and_prints(tmp_path, capsys):
+    """The trace runs in eval mode: running statistics stay as they were; ``verbose`` prints the graph."""
+    stats = []
+    for name, writer, lib in (("ember", SummaryWriter, ember), ("torch", TorchWriter, torch)):
+        model, inputs = _graph_models(lib)[1]
+        with writer(str(tmp_path / name), flush_secs=FAR) as w:
+            w.add_graph(model, inputs(), verbose=True)
+        stats.append((model.bn.running_mean.tolist(), model.bn.num_batches_tracked.item()))
+        printed = capsys.readouterr().out
+        assert "graph(" in printed and "aten::batch_norm" in printed
+    assert stats[0] == stats[1] == ([0.0] * 4, 0)
+
+
+def test_add_graph_list_outputs_and_errors_match_torch(tmp_path, capsys):
+    def model(lib, out):
+        class M(lib.nn.Module):
+            def forward(self, x):
+                return out(x.relu(), x.neg())
+        return M()
+
+    def as_list(a, b):
+        return [a, b]
+
+    def as_dict(a, b):
+        return {"a": a, "b": b}
+    ours, theirs = both(tmp_path, lambda w, lib: w.add_graph(model(lib, as_list), lib.ones(2), use_strict_trace=False))
+    capsys.readouterr()
+    assert _graph_structure(ours.Graph()) == _graph_structure(theirs.Graph())
+    assert "prim::ListConstruct" in {n.op for n in ours.Graph().node}
+    for name, writer, lib in (("ember2", SummaryWriter, ember), ("torch2", TorchWriter, torch)):
+        with writer(str(tmp_path / name), flush_secs=FAR) as w, pytest.raises(RuntimeError, match="dict"):
+            w.add_graph(model(lib, as_dict), lib.ones(2))
+        assert capsys.readouterr().out.endswith("Error occurs, No graph saved\n")
+
+
+def test_tracing_records_module_scopes_only_while_tracing():
+    from ember.nn.modules.module import Module
+    model = ember.nn.Sequential(ember.nn.Sequential(ember.nn.Linear(2, 2)), ember.nn.ReLU())
+    traced = ember.jit.trace(model, ember.ones(1, 2))
+    assert [n.scope for n in traced._graph.nodes] == [("0", "0.0"), ("1",)]
+    assert Module.__call__ is Module._call_impl
+    with pytest.raises(RuntimeError):
+        ember.jit.trace(ember.nn.Linear(2, 2), ember.ones(1, 3))
+    assert Module.__call__ is Module._call_impl

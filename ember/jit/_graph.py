@@ -124,13 +124,15 @@ def _sym_refs(e, out):
 
 class GraphNode:
     """One recorded call: ``qname`` names it, ``fn`` runs it; ``outs`` are the value ids of the
-    tensors in its result; ``side_effect`` marks a call that wrote into a tensor in place."""
+    tensors in its result; ``side_effect`` marks a call that wrote into a tensor in place; ``scope``
+    holds the paths (``"features.0"``) of the submodules whose calls it was made in, outermost first
+    (for ``SummaryWriter.add_graph``; not saved)."""
 
-    __slots__ = ("args", "fn", "kw", "outs", "qname", "side_effect")
+    __slots__ = ("args", "fn", "kw", "outs", "qname", "scope", "side_effect")
 
-    def __init__(self, qname, fn, args, kw, outs, side_effect):
+    def __init__(self, qname, fn, args, kw, outs, side_effect, scope=()):
         self.qname, self.fn, self.args, self.kw = qname, fn, args, kw
-        self.outs, self.side_effect = outs, side_effect
+        self.outs, self.side_effect, self.scope = outs, side_effect, scope
 
     def signature(self):
         """What must agree between two traces of the same code (for ``check_trace``)."""

@@ -5,17 +5,20 @@ While a trace runs, the public functions (``ember.*``, ``ember.nn.functional.*``
 are swapped for recording wrappers (``ember._ops._recording``); every top-level call lands in the
 graph, calls made inside it do not.  ``Tensor.size``/``shape`` hand out ``SymInt``s that remember
 which value and dim they came from, and conversions of traced tensors to Python values warn with
-``TracerWarning`` as torch does.  Everything is put back when the trace ends.
+``TracerWarning`` as torch does.  ``Module.__call__`` keeps the stack of submodules being called, so
+each node knows its module scope (torch's ``scopeName``).  Everything is put back when the trace ends.
 """
 from __future__ import annotations
 
 import importlib
+import threading
 import types
 import warnings
 
 from .._ops import _registry
 from .._ops._recording import Guard, entry_point_wrappers, entry_points, swap_globals
 from .._tensor import Size, Tensor
+from ..nn.modules.module import Module
 from . import _graph
 from ._graph import Graph, GraphNode, Ref, Sym, flatten_tensors
 
@@ -170,6 +173,8 @@ class Tracer:
         self.guard = Guard()
         self.wrappers = {}          # id(original) -> wrapper
         self._tensor_saved = {}
+        self.scope = []             # paths of the submodules being called now, outermost first
+        self._module_paths = None   # id(module) -> path under the first module called (the root)
 
     # ---- values --------------------------------------------------------------------------
     def new_value(self, t: Tensor, name=None) -> int:
@@ -223,7 +228,7 @@ class Tracer:
             return
         enc_args, enc_kw = self.encode(args), self.encode(kw)
         out_vids = [self.new_value(t) for t in outs]
-        self.graph.nodes.append(GraphNode(qname, fn, enc_args, enc_kw, out_vids, side))
+        self.graph.nodes.append(GraphNode(qname, fn, enc_args, enc_kw, out_vids, side, tuple(self.scope)))
 
     def _report_op(self, op, inputs, args, kw, target, result):
         self.record(f"ops.{op.name}", _graph.run_op, (op, tuple(inputs), tuple(args), dict(kw), target), {},
@@ -283,14 +288,37 @@ class Tracer:
         swap_globals(self.wrappers)
         for k, v in tensor_attrs.items():
             setattr(Tensor, k, v)
+        self._module_call = Module.__dict__["__call__"]
+        Module.__call__ = self._scoped_call(self._module_call)
         _graph._ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc):
         _graph._ACTIVE.remove(self)
+        Module.__call__ = self._module_call
         for k, v in self._tensor_saved.items():
             setattr(Tensor, k, v)
         swap_globals({id(w): o for o, w in self._pairs})
+
+    def _scoped_call(self, call):
+        """``Module.__call__`` while tracing: calls of the first module's submodules (by their path
+        under it) are pushed on ``scope`` around their forward, as torch's tracer scopes nodes."""
+        scope, owner = self.scope, self.guard.owner
+
+        def __call__(module, *args, **kwargs):
+            if self._module_paths is None:
+                self._module_paths = {}
+                for p, m in module.named_modules(remove_duplicate=False):
+                    self._module_paths.setdefault(id(m), p)
+            path = self._module_paths.get(id(module))
+            if not path or threading.get_ident() != owner:      # the root, or not one of its modules
+                return call(module, *args, **kwargs)
+            scope.append(path)
+            try:
+                return call(module, *args, **kwargs)
+            finally:
+                scope.pop()
+        return __call__
 
     def _warn_tensor_ctor(self, fn):
         def tensor(*args, **kw):

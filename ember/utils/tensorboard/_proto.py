@@ -70,13 +70,15 @@ def optional(encode, field: int, value) -> bytes:
 
 def event(wall_time: float, step: int | None = None, *, file_version: str | None = None,
           graph_def: bytes | None = None, summary: bytes | None = None, session_log_status: int | None = None,
-          source_writer: str | None = None) -> bytes:
+          tagged_run_metadata: tuple[str, bytes] | None = None, source_writer: str | None = None) -> bytes:
     """``Event``: wall_time=1, step=2, file_version=3, graph_def=4, summary=5, session_log=7 (status=1),
-    source_metadata=10 (writer=1)."""
+    tagged_run_metadata=8 (tag=1, run_metadata=2: an encoded ``RunMetadata``), source_metadata=10 (writer=1)."""
     session_log = None if session_log_status is None else varint(1, session_log_status)
     source = None if source_writer is None else blob(1, source_writer)
+    tagged = None if tagged_run_metadata is None else blob(1, tagged_run_metadata[0]) + blob(2, tagged_run_metadata[1])
     return (double(1, wall_time) + optional(varint, 2, step) + optional(blob, 3, file_version)
-            + optional(blob, 4, graph_def) + optional(blob, 5, summary) + optional(blob, 7, session_log) + optional(blob, 10, source))
+            + optional(blob, 4, graph_def) + optional(blob, 5, summary) + optional(blob, 7, session_log)
+            + optional(blob, 8, tagged) + optional(blob, 10, source))
 
 
 def summary_value(tag: str, *, simple_value: float | None = None, image: bytes | None = None,

@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import datetime
 
-from . import _embedding, _onnx_graph, _proto, summary
+from . import _embedding, _model_graph, _onnx_graph, _proto, summary
 from ._record import frame
 
 _file_numbers = itertools.count()     # process-wide, the last part of every event file's name
@@ -71,6 +71,13 @@ class FileWriter:
     def add_graph_def(self, graph_def: bytes, walltime=None) -> None:
         """Queue an encoded ``GraphDef`` as an event (with no step)."""
         self.add_event(_proto.event(time.time() if walltime is None else float(walltime), graph_def=graph_def))
+
+    def add_graph(self, graph_profile, walltime=None) -> None:
+        """Queue an encoded (``GraphDef``, ``RunMetadata``): the graph, then the run metadata tagged "step1"."""
+        graph_def, run_metadata = graph_profile
+        self.add_graph_def(graph_def, walltime)
+        self.add_event(_proto.event(time.time() if walltime is None else float(walltime),
+                                    tagged_run_metadata=("step1", run_metadata)))
 
     def flush(self) -> None:
         """Write every pending event to disk."""
@@ -211,10 +218,10 @@ class SummaryWriter:
         self._get_file_writer().add_graph_def(_onnx_graph.load_onnx_graph(prototxt))
 
     def add_graph(self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True) -> None:
-        """Not implemented: logging a model's graph needs tracing it. ``ember.onnx.export`` then
-        ``add_onnx_graph`` logs the graph of the exported model instead."""
-        raise NotImplementedError("ember does not implement SummaryWriter.add_graph yet; export the model with "
-                                  "ember.onnx.export and log its graph with add_onnx_graph")
+        """The graph of ``model`` traced (``ember.jit.trace``, in eval mode) on ``input_to_model`` (a tensor or
+        a tuple of them), for TensorBoard's graph view; ``verbose`` prints the traced graph,
+        ``use_strict_trace`` is the trace's ``strict``."""
+        self._get_file_writer().add_graph(_model_graph.graph(model, input_to_model, verbose, use_strict_trace))
 
     @staticmethod
     def _encode(rawstr: str) -> str:
