@@ -283,6 +283,10 @@ class Tracer:
         pairs.append((ember.tensor, self._warn_tensor_ctor(ember.tensor)))
         self._pairs = pairs                 # keeps every original and wrapper alive (their ids are keys)
         self.wrappers = {id(o): w for o, w in pairs}
+        for name, v in vars(Tensor).items():     # methods that are a public function itself (Tensor.flatten
+            w = self.wrappers.get(id(v))         # is ember.flatten) record as that function
+            if w is not None and name not in _TENSOR_SKIP and name not in tensor_attrs:
+                tensor_attrs[name] = w
         tensor_attrs.update(self._tensor_specials())
         self._tensor_saved = {k: Tensor.__dict__[k] for k in tensor_attrs}
         swap_globals(self.wrappers)
