@@ -12,6 +12,7 @@ from ._grad_state import is_grad_enabled
 from ._tensor import Size, Tensor
 from . import _ops
 from ._ops import PUBLIC as _PUBLIC
+from ._ops._util import check_tensor
 from . import autograd
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
@@ -56,10 +57,12 @@ def is_tensor(obj) -> "builtins.bool":
 
 
 def is_floating_point(input: Tensor) -> "builtins.bool":
+    check_tensor(input, "is_floating_point")
     return input.is_floating_point()
 
 
 def numel(input: Tensor) -> "builtins.int":
+    check_tensor(input, "numel")
     return input.numel()
 
 

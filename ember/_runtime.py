@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ._tensor import WARN_ALWAYS as _warn_always
 from ._tensor import Tensor
 from ._ops.conversion import UntypedStorage
 
@@ -17,7 +18,6 @@ newaxis = None
 _deterministic = {"enabled": False, "warn_only": False}
 _matmul_precision = ["highest"]
 _PRECISIONS = ("highest", "high", "medium")
-_warn_always = [False]
 
 
 def _check_bool(fn, name, value):

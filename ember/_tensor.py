@@ -42,6 +42,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd, device and dtype, as ``torch.Tensor``."""
 
+    __module__ = "ember"    # public name ``ember.Tensor`` (as torch's is ``torch.Tensor``), e.g. in type(t)
     __slots__ = ("_data", "_device", "_version", "__weakref__", "__dict__")
     # rarely-set autograd fields live in the instance dict only once set (cheap construction)
     _requires_grad = False
@@ -315,12 +316,23 @@ def _rebuild(arr, device, requires_grad):
 
 
 _WARNED_FLOAT_OF_GRAD = False
+WARN_ALWAYS = [False]       # torch.set_warn_always: the warnings below then come at every call
+_WARNED = set()             # the keys warn_once has warned under
+
+
+def warn_once(key, message, category=UserWarning, stacklevel=2):
+    """torch's ``TORCH_WARN_ONCE``: warn the first time ``key`` (one per warning site) is met in the
+    process, or every time under ``set_warn_always(True)``."""
+    if key in _WARNED and not WARN_ALWAYS[0]:
+        return
+    _WARNED.add(key)
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
 
 
 def _warn_float_of_grad():
     """torch warns once per process when ``float()`` drops a tensor's autograd history."""
     global _WARNED_FLOAT_OF_GRAD
-    _WARNED_FLOAT_OF_GRAD = True
+    _WARNED_FLOAT_OF_GRAD = not WARN_ALWAYS[0]
     warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
                   "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 

@@ -7,6 +7,7 @@ indices)``, ``torch.batch_norm(input, weight, bias, running_mean, running_var, .
 """
 from __future__ import annotations
 
+from ._ops._util import check_tensor
 from .nn import functional as F
 
 # same arguments as nn.functional
@@ -92,10 +93,12 @@ def rsub(input, other, alpha=1):
 
 
 def detach(input):
+    check_tensor(input, "detach")
     return input.detach()
 
 
 def detach_(input):
+    check_tensor(input, "detach_")
     return input.detach_()
 
 

@@ -296,6 +296,10 @@ def test_legacy_typed_constructors():
     assert ember.DoubleTensor(t) is t
     raises(lambda l: l.FloatTensor(l.tensor([1, 2])), TypeError, match="expected")
     raises(lambda l: l.FloatTensor([1, 2], device="meta"), RuntimeError)
+    # a CUDA tensor type without CUDA fails in torch's dispatcher (not in torch.cuda's lazy init)
+    for cuda_type in (lambda l: l.cuda.FloatTensor, lambda l: l.cuda.LongTensor, lambda l: "torch.cuda.DoubleTensor"):
+        raises(lambda l, cuda_type=cuda_type: l.ones(2).type(cuda_type(l)), RuntimeError,
+               match="Cannot initialize CUDA without ATen_cuda library.")
 
 
 def test_tensor_flags_and_predicates():
@@ -309,7 +313,21 @@ def test_tensor_flags_and_predicates():
         assert lib.tensor([2.0]).is_nonzero() and not lib.tensor([0.0]).is_nonzero()
         assert lib.tensor(1.0).is_same_size(lib.tensor(2.0)) and not t.is_same_size(lib.ones(3))
         assert lib.is_nonzero(lib.tensor(3)) and lib.is_same_size(t, lib.zeros(2))
-    assert ember.ones(2).pin_memory() is not None
+    # a CPU-only build has no accelerator to pin memory for (ember's tests run without CUDA)
+    raises(lambda l: l.ones(2).pin_memory(), RuntimeError)
+    raises(lambda l: l.ones(2).untyped_storage().pin_memory(), RuntimeError)
+    raises(lambda l: l.ones(2).pin_memory("cpu"), RuntimeError)
+    raises(lambda l: l.ones(2).pin_memory("cuda"), RuntimeError,
+           match="Cannot initialize CUDA without ATen_cuda library.")
+    for make in (lambda l: l.tensor([1.0], pin_memory=True), lambda l: l.ones(2, pin_memory=True),
+                 lambda l: l.full((2,), 1.0, pin_memory=True), lambda l: l.arange(3, pin_memory=True),
+                 lambda l: l.randn(2, pin_memory=True), lambda l: l.randperm(3, pin_memory=True)):
+        raises(make, RuntimeError)
+    for lib in LIBS:
+        assert lib.ones(2, pin_memory=False).tolist() == [1.0, 1.0]
+        assert lib.ones(2).untyped_storage().is_pinned() is False
+        with pytest.warns(DeprecationWarning, match="The argument 'device' of Tensor.is_pinned"):
+            assert lib.ones(2).is_pinned("cuda") is False
     raises(lambda l: l.tensor([1.0, 2.0]).is_nonzero(), RuntimeError)
     raises(lambda l: l.tensor([]).is_nonzero(), RuntimeError)
 
@@ -536,3 +554,16 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_torch(monkeypatch):
         assert float(a) == 3.0
         float(a)
     assert len([w for w in rec if "Converting" in str(w.message)]) == 1
+
+
+def test_tensor_and_parameter_classes_print_their_public_names_as_torch():
+    """``type(t)`` shows ``<class 'ember.Tensor'>`` as torch's shows ``<class 'torch.Tensor'>``; the class
+    still pickles by name, and ``torch.typename`` spells it as torch."""
+    import pickle
+    for e, t in ((type(ember.ones(1)), type(torch.ones(1))),
+                 (type(ember.nn.Parameter(ember.ones(1))), type(torch.nn.Parameter(torch.ones(1))))):
+        assert repr(e) == repr(t).replace("torch", "ember") and e.__qualname__ == t.__qualname__
+        assert pickle.loads(pickle.dumps(e)) is e
+    assert ember.typename(ember.Tensor) == torch.typename(torch.Tensor) == "torch.Tensor"
+    p = pickle.loads(pickle.dumps(ember.nn.Parameter(ember.ones(2))))
+    assert type(p) is ember.nn.Parameter and p.requires_grad

@@ -356,3 +356,28 @@ def test_setitem_shape_mismatch_errors_as_torch(stmt):
             exec(stmt, {"a": a, "lib": lib})
         errs.append(str(info.value))
     assert errs[0] == errs[1]
+
+
+@pytest.mark.parametrize("stmt", [
+    "a[m] = 0", "a[m] = lib.tensor(0.)", "a[m] = lib.tensor([1., 2.])", "a[lib.tensor([0, 2])] = 0",
+    "a[[0, 2]] = lib.tensor([5., 6.])", "a.masked_fill_(m, 0)", "a.index_put_((lib.tensor([0]),), lib.tensor(1.))",
+    "a.index_put_((m,), lib.tensor(1.))", "a.index_fill_(0, lib.tensor([0]), 2.)", "a[0] = 3", "a.fill_(3)",
+    "b[0, lib.tensor([0, 1])] = 2", "b[:, lib.tensor([0, 1])] = 2", "c[0, lib.tensor([0, 1])] = 2",
+    "c[lib.tensor([True, False])] = 1", "b[lib.tensor([True, False])] = 1", "lib.ones(3)[m[:3]] = 0",
+])
+def test_writes_into_expanded_tensors_warn_as_torch(stmt):
+    """torch deprecates index_put_/masked_fill_/index_fill_ on tensors whose elements share memory
+    (e.g. a custom backward writing into the expanded grad_output of sum()): same warnings, same values."""
+    import warnings
+    got = []
+    for lib in (ember, torch):
+        env = {"lib": lib, "a": lib.ones(1).expand(4), "m": lib.tensor([True, False, True, False]),
+               "b": lib.ones(2, 1).expand(2, 3), "c": lib.arange(3.).expand(2, 3)}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            exec(stmt, env)
+        # which of the writes to one memory location wins is torch's implementation detail: masked_fill_
+        # there writes the masked elements only, ember the whole result
+        got.append(([str(w.message).split(" (Triggered internally")[0] for w in caught],
+                    None if "masked_fill_" in stmt else (env["a"].tolist(), env["b"].tolist(), env["c"].tolist())))
+    assert got[0] == got[1]

@@ -1,5 +1,7 @@
 """Pointwise semantics beyond values: ==/hash, bool-returning predicates, error types and messages,
 in-place paths, create_graph through activations, and the no-SciPy special functions."""
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -263,22 +265,59 @@ def test_alpha_of_a_wider_category_is_refused_as_torch(op, a, b, alpha):
         assert str(e.dtype) == str(t.dtype) and e.tolist() == t.tolist()
 
 
-@pytest.mark.parametrize("name", ["addcmul", "addcdiv", "addcmul_", "addcdiv_"])
-def test_addcmul_addcdiv_accept_the_deprecated_value_first_overload(name):
-    """The seed's ``torch.addcdiv(t, 0.1, t1, t2)``: torch warns and still computes it."""
-    out = []
+@pytest.fixture
+def warn_always():
+    """Both libraries under ``set_warn_always(True)`` (their once-per-process warnings then always come)."""
+    before = torch.is_warn_always_enabled(), ember.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    ember.set_warn_always(True)
+    yield
+    torch.set_warn_always(before[0])
+    ember.set_warn_always(before[1])
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv", "addcmul_", "addcdiv_", "Tensor.addcmul"])
+def test_addcmul_addcdiv_accept_the_deprecated_value_first_overload(name, warn_always):
+    """The seed's ``torch.addcdiv(t, 0.1, t1, t2)``: torch warns (the same text) and still computes it."""
+    out, texts = [], []
     for lib in (ember, torch):
         t = lib.tensor([[-0.5, 0.3, 1.2]])
         t1, t2 = lib.tensor([[1.], [2.], [3.]]), lib.tensor([[1., 2., 4.]])
-        with warnings.catch_warnings(record=True) as caught:    # torch warns once per process
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if name.endswith("_"):
                 r = getattr(t.expand(3, 3).clone(), name)(0.1, t1, t2)
+            elif name.startswith("Tensor."):
+                r = getattr(t, name[7:])(0.1, t1, t2)
             else:
                 r = getattr(lib, name)(t, 0.1, t1, t2)
-        assert lib is torch or any("deprecated" in str(w.message) for w in caught)
+        texts.append([str(w.message).split(" (Triggered internally")[0] for w in caught])
+        if lib is ember:
+            assert [w.filename for w in caught] == [__file__]
         out.append(r.numpy())
+    assert texts[0] == texts[1] and len(texts[0]) == 1
     np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+
+
+_DEPRECATED_OVERLOADS = """
+import warnings, {lib} as T
+warnings.simplefilter("always")
+t = T.ones(2)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    T.addcmul(t, 0.1, t, t); T.addcdiv(t, 0.1, t, t); t.addcmul_(0.1, t, t)
+    T.set_warn_always(True)
+    T.addcdiv(t, 0.1, t, t); t.addcdiv(0.1, t, t)
+print(len(caught))
+"""
+
+
+def test_deprecated_overload_warns_once_per_process_unless_warn_always():
+    """torch's TORCH_WARN_ONCE: one warning for all deprecated overloads, then one per call under
+    set_warn_always(True)."""
+    counts = [subprocess.run([sys.executable, "-c", _DEPRECATED_OVERLOADS.format(lib=lib)], capture_output=True,
+                             text=True, check=True).stdout for lib in ("ember", "torch")]
+    assert counts[0] == counts[1] == "3\n"
 
 
 @pytest.mark.parametrize("call", [
@@ -330,6 +369,35 @@ def test_relu_refuses_bool_as_torch():
 def test_tensor_only_binary_ops_refuse_python_numbers_as_torch(name):
     same_error(lambda lib: getattr(lib, name)(lib.ones(2), 2))
     same_error(lambda lib: getattr(lib, name)(2.5, lib.ones(2)), match="must be Tensor, not float")
+
+
+# functions of one Tensor that torch refuses a Python number for ("i0(): argument 'input' (position 1) must
+# be Tensor, not float"): the registry's ops (and their in-place forms) and the plain Python functions
+NUMBER_REFUSERS = (  # noqa: SIM905 - a long list reads better as words
+    "abs_ acos acos_ acosh arccos arcsin arcsinh arctan arctan_ arctanh asin asinh atan atanh_ ceil_ cos cosh "
+    "deg2rad digamma erf erf_ erfc erfinv exp exp2 exp_ expm1 fix_ floor_ frac_ i0 i0_ lgamma log log10 log1p "
+    "log2 log_ logit logit_ neg_ negative_ nan_to_num_ rad2deg reciprocal rsqrt sigmoid sigmoid_ sin sin_ sinh "
+    "sqrt square_ tan tanh tanh_ trunc_ argsort atleast_1d atleast_2d atleast_3d bernoulli block_diag "
+    "broadcast_tensors cartesian_prod celu_ chain_matmul clamp clamp_ clip clip_ combinations conj corrcoef cov "
+    "detach detach_ diag_embed diff empty_like flatten fliplr flipud imag is_complex is_conj is_floating_point "
+    "is_neg is_nonzero isreal matrix_exp median meshgrid numel ones_like pdist pinverse poisson positive rand_like "
+    "randint_like randn_like ravel real relu_ repeat_interleave resolve_conj resolve_neg rot90 rrelu_ selu_ sinc_ "
+    "unbind vander where zeros_like randperm einsum broadcast_shapes").split()
+
+
+def test_functions_of_a_tensor_refuse_a_python_number_as_torch():
+    """``ember.i0(2.0)``: torch's TypeError (or its own error) rather than an AttributeError from inside."""
+    wrong = []
+    for name in NUMBER_REFUSERS:
+        e, t = both(lambda lib, name=name: getattr(lib, name)(2.0))
+        if type(e) is not type(t) or ("must be Tensor, not float" in str(t) and
+                                       "must be Tensor, not float" not in str(e)):
+            wrong.append((name, e, t))
+    assert not wrong
+    same_error(lambda lib: lib.i0(2.0))
+    same_error(lambda lib: lib.sin_(2.0))
+    same_error(lambda lib: lib.flatten(2.0))
+    same_error(lambda lib: lib.zeros_like(3))
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])

@@ -77,6 +77,34 @@ def test_unary_gradients_match_torch(name, values):
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-300)
 
 
+def _graph(fn):
+    """The node names of an autograd graph, depth first."""
+    names = [type(fn).__name__]
+    for nxt, _ in fn.next_functions:
+        if nxt is not None:
+            names += _graph(nxt)
+    return names
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_ndtr_is_torchs_composite(dtype):
+    """torch composes ndtr as ``(1 + erf(x * √½)) * 0.5``: the same graph of Scalar-overload nodes, and
+    gradients that follow its rounding steps."""
+    x = np.linspace(-9, 9, 301)
+    got = []
+    for lib, ns in ((ember, es), (torch, torch.special)):
+        t = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+        y = ns.ndtr(t)
+        y.backward(lib.linspace(0.5, 1.5, x.size, dtype=getattr(lib, dtype)))
+        got.append((_graph(y.grad_fn), y.detach().double().numpy(), t.grad.double().numpy()))
+    assert got[0][0] == got[1][0] == ["MulBackward1", "AddBackward1", "ErfBackward0", "MulBackward1",
+                                      "AccumulateGrad"]
+    # erf's kernels are ulps apart, and 1 + erf(x) keeps the absolute error of an ulp of 1
+    tol = {"float64": 1e-12, "float32": 3e-6, "float16": 4e-3}[dtype]
+    np.testing.assert_allclose(got[0][1], got[1][1], rtol=tol, atol=np.finfo(dtype).eps)
+    np.testing.assert_allclose(got[0][2], got[1][2], rtol=tol, atol=1e-7 if dtype == "float16" else 1e-30)
+
+
 @pytest.mark.parametrize("name", ["entr", "ndtr", "log_ndtr", "erfcx", "i0e", "i1e", "ndtri"])
 def test_gradcheck_and_double_backward(name):
     x = ember.tensor([0.2, 0.45, 0.7] if name in ("ndtri", "entr") else [-2.5, -0.3, 0.4, 3.1],

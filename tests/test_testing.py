@@ -74,7 +74,7 @@ CASES = [
 ]
 
 # the only text that differs: ember's class names where torch prints its own
-_TYPE_NAMES = {"ember._tensor.Tensor": "torch.Tensor", "ember.nn.parameter.Parameter": "torch.nn.parameter.Parameter"}
+_TYPE_NAMES = {"ember.Tensor": "torch.Tensor", "ember.nn.parameter.Parameter": "torch.nn.parameter.Parameter"}
 
 
 def _outcome(lib, fn, make, kwargs):

@@ -165,7 +165,8 @@ def test_inplace_shape_variant_keeps_history():
         a.t_()
 
 
-def test_T_properties():
+def test_T_properties(monkeypatch):
+    monkeypatch.setattr(ember._tensor, "_WARNED", set())     # torch warns once per process
     e, t = _pair(2, 3, 4)
     with pytest.warns(UserWarning, match="x.T"):
         assert tuple(e.T.shape) == tuple(t.T.shape) == (4, 3, 2)
@@ -406,3 +407,24 @@ def test_view_dtype_shares_storage_and_version_without_history():
 def test_expand_with_fewer_sizes_raises_as_torch():
     msgs = [_outcome(lambda lib: lib.zeros(2, 1, dtype=lib.float64).expand(3), lib) for lib in (ember, torch)]
     assert msgs[0] == msgs[1] and msgs[0][0] == "RuntimeError" and "DoubleTensor" in msgs[0][1]
+
+
+_T_WARNINGS = """
+import warnings, {lib} as T
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for shape in ((2, 3, 4), (2,), (2, 3, 4), (), ()):
+        T.ones(shape).T
+    T.set_warn_always(True)
+    T.ones(3).T
+    T.ones(()).T
+print([str(w.message)[:40] for w in caught])
+"""
+
+
+def test_T_deprecation_warns_once_per_process_as_torch():
+    import subprocess
+    import sys
+    out = [subprocess.run([sys.executable, "-c", _T_WARNINGS.format(lib=lib)], capture_output=True, text=True,
+                          check=True).stdout for lib in ("ember", "torch")]
+    assert out[0] == out[1] and out[0].count("'") == 8

@@ -273,6 +273,11 @@ def adjoint_pair(name, forward, adjoint, node_name=None, adjoint_node_name=None)
     return op, adj_op
 
 
+def not_tensor_error(fname, x, arg="input", pos=1):
+    """torch's TypeError for a non-Tensor (e.g. a Python number) where a Tensor argument is expected."""
+    return TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
 def _device_error(a, b):
     return RuntimeError("Expected all tensors to be on the same device, but found at least two "
                         f"devices, {a} and {b}!")
@@ -334,7 +339,8 @@ def apply(op, inputs, args=(), kw=None, target=None):
             arrays.append(a)
         elif op.promote is None:
             if x is not None:           # None: an optional tensor input left out (e.g. a bias)
-                raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+                raise not_tensor_error(op.name, x) if x is inputs[0] else TypeError(
+                    f"{op.name}(): argument 'input' must be Tensor, not {type(x).__name__}")
             arrays.append(None)
         else:
             if isinstance(x, _np_scalar):
@@ -345,6 +351,8 @@ def apply(op, inputs, args=(), kw=None, target=None):
             has_scalar = True
             arrays.append(x)
     if dev is None:
+        if inputs and inputs[0] is not None:    # only Python numbers: torch wants a Tensor
+            raise not_tensor_error(op.name, inputs[0])
         dev = _CPU
     ctx = op.node_cls()
     if op.check is not None:
@@ -731,6 +739,8 @@ def bind(op, name=None, *, function=True, method=True, inplace=False, namespace=
         setattr(Tensor, name, meth)
     if inplace:
         def inpl(self, *args, **kw):
+            if not isinstance(self, Tensor):     # ember.sin_(2.0)
+                raise not_tensor_error(name + "_", self)
             check_inplace_allowed(self)
             return apply(op, (self,) + args[:nin - 1], args[nin - 1:], kw, target=self)
         inpl.__name__ = name + "_"

@@ -43,6 +43,13 @@ def factory_device(device):
     return _backend.canonical(device)
 
 
+def no_pinned_memory():
+    """A factory's ``pin_memory=True``: torch pins for an accelerator, and without one refuses."""
+    if not _backend.cuda_available():
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                           "allocator is available on this system.")
+
+
 def factory_dtype(dtype, default):
     return default if dtype is None else to_dtype(dtype)
 
@@ -68,6 +75,13 @@ def check_tensor(x, fname, argname="input", pos=1):
         raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, "
                         f"not {type(x).__name__}")
     return x
+
+
+def check_tensors(tensors):
+    """A ``*tensors`` argument: Tensors only (torch's TypeError names the first that is not)."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
 
 
 _PASSES = 32

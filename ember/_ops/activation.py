@@ -11,7 +11,7 @@ import math
 from .._dtype import finfo_np
 from .._tensor import Tensor, wrap_dim
 from ._registry import _SHORT, apply, bind, check_inplace_allowed, defop
-from ._util import acc_array as _acc, in_float32
+from ._util import acc_array as _acc, check_tensor, in_float32
 from .pointwise import _erf, erf, exp, sigmoid, tanh, where
 
 PUBLIC = {}
@@ -53,6 +53,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
+    check_tensor(input, "relu_")
     return _run(_relu, input, (), True)
 
 
@@ -145,6 +146,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def selu_(input: Tensor) -> Tensor:
+    check_tensor(input, "selu_")
     return selu(input, True)
 
 
@@ -156,6 +158,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    check_tensor(input, "celu_")
     return celu(input, alpha, True)
 
 

@@ -9,6 +9,7 @@ from .. import _backend
 from .._dtype import ALIASES, _FROM_NP, finfo_np, get_default_dtype, to_dtype
 from .._tensor import Tensor, _address, _root_array
 from ._registry import apply, check_inplace_allowed, defop
+from ._util import check_tensor
 from .creation import _LegacyTensorType
 
 PUBLIC = {}
@@ -73,15 +74,26 @@ def _type(self, dtype=None, non_blocking=False, **kw):
         return _LEGACY.get(self.dtype.name, "torch.Tensor")
     if isinstance(dtype, str):
         if dtype.startswith("torch.cuda.") and dtype.replace(".cuda", "") in _LEGACY_REV:
-            return to(self, _LEGACY_REV[dtype.replace(".cuda", "")]).cuda()
+            return _to_cuda_type(self, _LEGACY_REV[dtype.replace(".cuda", "")])
         if dtype not in _LEGACY_REV:
             raise ValueError(f"invalid type: '{dtype}'")
         dtype = _LEGACY_REV[dtype]
     elif isinstance(dtype, _LegacyTensorType):
         if dtype.device_type == "cuda":
-            return to(self, dtype.dtype).cuda()
+            return _to_cuda_type(self, dtype.dtype)
         dtype = dtype.dtype
     return to(self, to_dtype(dtype))
+
+
+# torch's CPU build, asked for a CUDA tensor type (rather than a cuda device), fails in its dispatcher
+_NO_ATEN_CUDA = ("Cannot initialize CUDA without ATen_cuda library. (ember: the cuda device needs CuPy, "
+                 "pip install 'ember[cuda]', and a GPU.)")
+
+
+def _to_cuda_type(self, dtype):
+    if not _backend.cuda_available():
+        raise RuntimeError(_NO_ATEN_CUDA)
+    return to(self, dtype).cuda()
 
 
 _LEGACY = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
@@ -249,6 +261,13 @@ class UntypedStorage:
     def __repr__(self):
         return f"[torch.storage.UntypedStorage(device={self.device}) of size {self.size()}]"
 
+    def pin_memory(self, device=None):
+        _check_pinnable(device)
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
 
 def untyped_storage(self) -> UntypedStorage:
     return UntypedStorage(_root_array(self._data), self._device)
@@ -264,12 +283,37 @@ def is_shared(self) -> bool:
     return self.__dict__.get("_shared", False)
 
 
+def _device_arg_deprecated(fn, device):
+    if device is not None:
+        import warnings
+        warnings.warn(f"The argument 'device' of Tensor.{fn}() is deprecated. Please do not pass this argument.",
+                      DeprecationWarning, stacklevel=3)
+
+
+def _check_pinnable(device):
+    """torch pins host memory for an accelerator: without one (a CPU-only build) it refuses."""
+    if device is not None and _backend.canonical(device).type == "cpu":
+        raise RuntimeError("CPU device type not an accelerator.")
+    if not _backend.cuda_available():
+        raise RuntimeError(_NO_ATEN_CUDA if device is not None else
+                           "Cannot access accelerator device when none is available.")
+
+
 def pin_memory(self, device=None):
-    """A no-op on ember: returns ``self`` (there is no page-locked host memory to copy into)."""
+    """With CUDA, ``self`` (ember has no page-locked host memory to copy into); without an accelerator,
+    torch's RuntimeError."""
+    _device_arg_deprecated("pin_memory", device)
+    _check_pinnable(device)
     return self
 
 
+def is_pinned(self, device=None) -> bool:
+    _device_arg_deprecated("is_pinned", device)
+    return False
+
+
 def is_complex(input) -> bool:
+    check_tensor(input, "is_complex")
     return input.is_complex()
 
 
@@ -278,6 +322,7 @@ def is_signed(self) -> bool:
 
 
 def is_nonzero(self) -> bool:
+    check_tensor(self, "is_nonzero")
     n = self._data.size
     if n != 1:
         raise RuntimeError("Boolean value of Tensor with " + ("no values" if n == 0 else "more than one value")
@@ -291,7 +336,7 @@ def is_same_size(self, other) -> bool:
 
 for _fn in (untyped_storage, share_memory_, is_shared, pin_memory, is_signed, is_nonzero, is_same_size):
     setattr(Tensor, _fn.__name__, _fn)
-Tensor.is_pinned = lambda self, device=None: False
+Tensor.is_pinned = is_pinned
 Tensor.layout = property(lambda self: strided)
 Tensor.is_sparse = Tensor.is_quantized = Tensor.is_meta = property(lambda self: False)
 PUBLIC.update(finfo=finfo, iinfo=iinfo, layout=layout, strided=strided, is_complex=is_complex,

@@ -12,7 +12,7 @@ from .._dtype import (ALL, _FROM_NP, bool_, float32, from_numpy_dtype, get_defau
                       promote_types, to_dtype)
 from .._tensor import Size, Tensor, make
 from ._registry import _SHORT, defop
-from ._util import factory_device, factory_dtype, size_args
+from ._util import check_tensor, check_tensors, factory_device, factory_dtype, no_pinned_memory, size_args
 
 PUBLIC = {}
 
@@ -133,6 +133,8 @@ def _place(arr, dev):
 @public
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Copy ``data`` (nested lists, scalars, arrays, tensors) into a new tensor."""
+    if pin_memory:
+        no_pinned_memory()
     dt = None if dtype is None else to_dtype(dtype)
     dev = _backend.canonical(device) if device is not None else (
         data._device if isinstance(data, Tensor) else _backend._DEFAULT[0])
@@ -193,6 +195,8 @@ def from_numpy(ndarray) -> Tensor:
 def _factory(fill):
     def f(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
+        if pin_memory:
+            no_pinned_memory()
         shape = size_args(args if size is None else (size,))
         dev = factory_device(device)
         dt = factory_dtype(dtype, get_default_dtype())
@@ -226,6 +230,7 @@ PUBLIC.update(zeros=zeros, ones=ones, empty=empty)
 def _like(fill, name):
     def f(input, *, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None):
+        check_tensor(input, name)
         dev = input._device if device is None else _backend.canonical(device)
         dt = input.dtype if dtype is None else to_dtype(dtype)
         t = make(fill(dev.xp, input._data.shape, dt.np), dev)
@@ -256,6 +261,8 @@ def _scalar_fill_dtype(v):
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
+    if pin_memory:
+        no_pinned_memory()
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if not isinstance(fill_value, (int, float, complex, np.generic)):
@@ -300,6 +307,8 @@ def _new_factory(arr, dev, requires_grad, out):
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False) -> Tensor:
     """Values ``start, start + step, ...`` below ``end``; int64 unless an argument is a float."""
+    if pin_memory:
+        no_pinned_memory()
     if end is None:
         start, end = 0, start
     dt = (get_default_dtype() if _is_float(start, end, step) else int64) if dtype is None \
@@ -400,6 +409,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
         pin_memory=False) -> Tensor:
     """An ``n x m`` matrix with ones on the diagonal."""
+    if pin_memory:
+        no_pinned_memory()
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -434,6 +445,7 @@ def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors (``indexing`` 'ij', the default, or 'xy')."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    check_tensors(tensors)
     if indexing is None:
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
                       "indexing argument.", UserWarning, stacklevel=2)
@@ -461,6 +473,8 @@ def meshgrid(*tensors, indexing=None):
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False) -> Tensor:
     """A 0-dim tensor holding ``s`` (default dtype unless given)."""
+    if pin_memory:
+        no_pinned_memory()
     dt = get_default_dtype() if dtype is None else to_dtype(dtype)
     dev = factory_device(device)
     return _new_factory(dev.xp.asarray(_num(s), dtype=dt.np), dev, requires_grad, None)
@@ -470,6 +484,8 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False) -> Tensor:
     """An uninitialised tensor of ``size`` with the given element ``stride``s."""
+    if pin_memory:
+        no_pinned_memory()
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
@@ -541,6 +557,7 @@ new_methods()
 @public
 def vander(x, N=None, increasing=False) -> Tensor:
     """The Vandermonde matrix of 1-D ``x``: columns ``x ** (N-1), ..., x ** 0`` (or increasing)."""
+    check_tensor(x, "vander", "x")
     if x.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     n = x.shape[0] if N is None else N

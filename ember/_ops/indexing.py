@@ -16,8 +16,8 @@ import numpy as np
 from .._dtype import _FROM_NP, C_NAMES as _C_NAMES
 from .._grad_state import state as _grad_state
 from .._tensor import Tensor, make, wrap_dim
-from ._registry import _SHORT, apply, check_inplace_allowed, defop
-from ._util import add_rows_at
+from ._registry import _SHORT, _self_overlapping, apply, check_inplace_allowed, defop
+from ._util import add_rows_at, user_stacklevel
 
 PUBLIC = {}
 _FULL = slice(None)
@@ -320,6 +320,26 @@ for _name, _node in (("setitem", "CopySlices"), ("index_put", "IndexPutBackward0
 _PUTS["setitem"].node_cls.name = lambda self: "torch::autograd::CopySlices"     # torch's C++ name
 
 
+def _warn_expanded(name, example):
+    """torch deprecates (and warns about, at every call) some writes into a tensor whose elements share
+    memory, an expanded one: index_put_, masked_fill_, index_fill_."""
+    warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before performing "
+                  f"this operation. This also applies to advanced indexing e.g. {example}", UserWarning,
+                  stacklevel=user_stacklevel())
+
+
+def _warn_expanded_put(region, key, value):
+    """An advanced-index write into ``region`` (the view past the key's basic part): index_put_, which
+    torch runs as masked_fill_ (warning again) for one bool mask and a one-element value."""
+    if not _self_overlapping(region):
+        return
+    _warn_expanded("index_put_", "tensor[indices] = tensor")
+    indices = [k for k in _as_tuple(key) if not (k is None or k is Ellipsis or type(k) in (int, slice, bool))]
+    if (len(indices) == 1 and isinstance(indices[0], Tensor) and indices[0]._data.dtype.kind in "bu"
+            and (not isinstance(value, Tensor) or value._data.size == 1)):
+        _warn_expanded("masked_fill_", "tensor[mask] = scalar")
+
+
 def _value(self, v):
     """A written value as a Tensor (Python scalars take ``self``'s dtype)."""
     if isinstance(v, Tensor):
@@ -347,6 +367,8 @@ def _write(self, op, v, basic, adv, accumulate=False):
 def __setitem__(self, key, value):
     """``t[key] = value``: writes in place (value broadcast and cast to ``t``'s dtype)."""
     basic, adv, _ = parse_key(self._data.shape, key, self._device.xp)
+    if adv is not None and 0 in self._data.strides:
+        _warn_expanded_put(self._data if basic is None else self._data[basic], key, value)
     if basic is None and adv is None:
         basic = (Ellipsis,)
     elif adv is None and self._requires_grad and self.grad_fn is None and _grad_state.enabled:
@@ -408,6 +430,8 @@ def index_put(input, indices, values, accumulate=False):
 
 def index_put_(self, indices, values, accumulate=False):
     basic, adv, _ = parse_key(self._data.shape, tuple(indices), self._device.xp)
+    if 0 in self._data.strides:
+        _warn_expanded_put(self._data, tuple(indices), values)
     return _write(self, _PUTS["index_put"], _value(self, values), None, adv, accumulate)
 
 
@@ -426,6 +450,8 @@ def index_fill(input, dim, index, value):
 
 def index_fill_(self, dim, index, value):
     key, _ = _dim_key(self, dim, index, "index_fill")
+    if 0 in self._data.strides and _self_overlapping(self._data):
+        _warn_expanded("index_fill_", "tensor[mask] = scalar")
     return _write(self, _PUTS["index_fill"], _fill_value(self, value, "index_fill_"), None, key)
 
 
@@ -874,6 +900,8 @@ def masked_fill(input, mask, value):
 
 def masked_fill_(self, mask, value):
     _check_mask(mask, "masked_fill_")
+    if 0 in self._data.strides and _self_overlapping(self._data):
+        _warn_expanded("masked_fill_", "tensor[mask] = scalar")
     check_inplace_allowed(self)
     if isinstance(value, Tensor):
         return apply(_masked_fill_t_op, (self, mask, _fill_value(self, value, "masked_fill_")), target=self)

@@ -17,7 +17,7 @@ import numpy as np
 from .._dtype import C_NAMES
 from .._tensor import Tensor, make
 from ._registry import _SHORT, apply, apply_binary, bind, defop, variant
-from ._util import check_tensor, inplace_from
+from ._util import check_tensor, check_tensors, inplace_from
 from .reduction import _vector_norm, return_type
 
 PUBLIC = {}
@@ -424,6 +424,9 @@ def _run_einsum(subs, rhs, operands):
 
 def einsum(equation, *operands):
     """Einstein summation over ``operands`` as described by ``equation``."""
+    if not operands:
+        raise ValueError("einsum(): must specify the equation string and at least one operand, or at least one "
+                         "operand and its subscripts list")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for i, t in enumerate(operands):
@@ -564,6 +567,7 @@ _bind(diag)
 @_public
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Batched ``diag``: the last dim of ``input`` on a diagonal of two new dims ``dim1``, ``dim2``."""
+    check_tensor(input, "diag_embed")
     n = input.shape[-1] + abs(offset)
     r, c = _diag_selectors(input._device.xp, n, n, offset, input._data.dtype)
     dev = input._device
@@ -949,6 +953,7 @@ def _torch_cholesky(input, upper=False):
 
 def pinverse(input, rcond=1e-15):
     """Pseudo-inverse, dropping singular values below ``rcond`` times the largest."""
+    check_tensor(input, "pinverse")
     return pinv(input, rtol=rcond)
 
 
@@ -979,6 +984,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 
 def chain_matmul(*matrices):
     """The product of a chain of 2-D matrices (deprecated in torch for ``linalg.multi_dot``)."""
+    check_tensors(matrices)
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
     for m in matrices:
@@ -1036,6 +1042,7 @@ def _shape_list(t):
 
 def matrix_exp(A):
     """Matrix exponential by scaling and squaring of a Taylor series (differentiable)."""
+    check_tensor(A, "matrix_exp")
     _square(A._data, "matrix_exp")
     xp = A._device.xp
     a = A._data

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor, make, wrap_dim
 from ._registry import bind, defop
+from ._util import check_tensor
 from .activation import _leaky_relu, _run
 from .pointwise import sigmoid, where
 from .random import _sampler, _uniform
@@ -92,6 +93,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    check_tensor(input, "rrelu_")
     return rrelu(input, lower, upper, training, True)
 
 

@@ -11,11 +11,11 @@ import math as _math
 import numpy as _np
 
 from .._dtype import _FROM_NP, C_NAMES as _C_NAMES, bool_ as _bool
-from .._tensor import Tensor, make
+from .._tensor import Tensor, make, warn_once
 from ._registry import (_SHORT, _broadcast_error, _type_name, apply, compute_dtype, apply_binary, bind,
                         check_inplace_allowed, defop, variant)
 from . import _bessel
-from ._util import in_float32, user_stacklevel
+from ._util import check_tensor, in_float32, user_stacklevel
 
 PUBLIC = {}
 
@@ -508,6 +508,7 @@ _bind(nan_to_num, inplace=True)
 
 def positive(input: Tensor) -> Tensor:
     """``+input``: the input itself (an error for bool, as torch)."""
+    check_tensor(input, "positive")
     if input.dtype.name == "bool":
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
@@ -569,7 +570,14 @@ def _erf_parts(xp, x):
     w = 1 / (a * a)
     near = a < 1 / 0.35
     r = xp.where(near, _horner(w, _RA), _horner(w, _RB)) / xp.where(near, _horner(w, _SA), _horner(w, _SB))
-    tail[far] = xp.where(a >= 28, 0, xp.exp(-a * a - 0.5625 + r) / a)
+    if a.dtype == _np.float64:
+        # exp(-a²) as exp(-z² - 0.5625) exp((z - a)(z + a)), z = a with its low 32 bits cleared (so z² is
+        # exact), as FreeBSD's s_erf.c: -a * a alone is off by up to an ulp of a², far too much in the tail
+        z = (a.view(_np.int64) & ~0xFFFFFFFF).view(_np.float64)
+        e = xp.exp(-z * z - 0.5625) * xp.exp((z - a) * (z + a) + r)
+    else:
+        e = xp.exp(-a * a - 0.5625 + r)
+    tail[far] = xp.where(a >= 28, 0, e / a)
     return small, head, tail
 
 
@@ -579,8 +587,11 @@ def _erf(xp, x):
 
 
 def _erfc(xp, x):
+    dt = x.dtype          # float32 runs in float64 and rounds once (libm's erfcf, which torch calls, is as exact)
+    x = x.astype(_np.float64, copy=False) if dt == _np.float32 else x
     small, head, tail = _erf_parts(xp, x)
-    return xp.where(small, 1 - head, xp.where(x > 0, tail, 2 - tail)).astype(x.dtype, copy=False)
+    with _np.errstate(under="ignore"):
+        return xp.where(small, 1 - head, xp.where(x > 0, tail, 2 - tail)).astype(dt, copy=False)
 
 
 _EI_A = (1.1975323115670912564578e0, 4.7072688112383978012285e1, 6.9706266534389598238465e2,
@@ -974,10 +985,12 @@ def _clamp_args(min, max, name):
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     """Limit ``input`` to ``[min, max]`` (both scalars or both tensors); where min > max the result is max."""
+    check_tensor(input, "clamp")
     return apply(_clamp, (input, *_clamp_args(min, max, "clamp")))
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    check_tensor(self, "clamp_")
     check_inplace_allowed(self)
     return apply(_clamp, (self, *_clamp_args(min, max, "clamp_")), (), None, target=self)
 
@@ -1062,6 +1075,7 @@ def where(condition: Tensor, input=_MISSING, other=_MISSING) -> Tensor:
 
     ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
     """
+    check_tensor(condition, "where", "condition")
     if input is _MISSING and other is _MISSING:
         return condition.nonzero(as_tuple=True)
     if input is _MISSING or other is _MISSING:
@@ -1166,13 +1180,21 @@ _bind(addcmul, inplace=True)
 _bind(addcdiv, inplace=True)
 
 
-def _value_first(name, fn):
+def _value_first(name, fn, method=False):
     """Also accept torch's deprecated ``name(input, value, tensor1, tensor2)``, with its warning."""
+    if method:                  # torch's signatures of the methods leave out ``self``
+        old, new = f"{name}(Number value, Tensor tensor1, Tensor tensor2)", \
+            f"{name}(Tensor tensor1, Tensor tensor2, *, Number value = 1)"
+    else:
+        old = f"{name}(Tensor input, Number value, Tensor tensor1, Tensor tensor2, *, Tensor out = None)"
+        new = f"{name}(Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, Tensor out = None)"
+
     def f(*args, **kw):
         if len(args) == 4 and isinstance(args[1], (int, float, complex)) and "value" not in kw:
-            import warnings
-            warnings.warn(f"This overload of {name.rstrip('_')} is deprecated: use {name}(input, tensor1, "
-                          "tensor2, *, value=...)", UserWarning, stacklevel=user_stacklevel())
+            # one TORCH_WARN_ONCE in torch's argument parser serves all deprecated overloads
+            warn_once("deprecated overload", f"This overload of {name} is deprecated:\n\t{old}\nConsider "
+                      f"using one of the following signatures instead:\n\t{new}", UserWarning,
+                      stacklevel=user_stacklevel())
             args, kw = (args[0], args[2], args[3]), dict(kw, value=args[1])
         return fn(*args, **kw)
     f.__name__ = name
@@ -1182,52 +1204,192 @@ def _value_first(name, fn):
 
 for _name in ("addcmul", "addcdiv"):
     PUBLIC[_name] = _value_first(_name, PUBLIC[_name])
-    setattr(Tensor, _name, _value_first(_name, getattr(Tensor, _name)))
-    setattr(Tensor, _name + "_", _value_first(_name + "_", getattr(Tensor, _name + "_")))
+    setattr(Tensor, _name, _value_first(_name, getattr(Tensor, _name), True))
+    setattr(Tensor, _name + "_", _value_first(_name + "_", getattr(Tensor, _name + "_"), True))
 
 
-# ---- gamma family (Lanczos, reflection and asymptotic series; no SciPy) ---------------------------
-_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-            1.5056327351493116e-7)
+# ---- gamma family (series about 1 and 2, Stirling, reflection; no SciPy) --------------------------
+# lgamma runs in float64 (float32 input is rounded once at the end, so it is within an ulp of libm's
+# lgammaf, which torch calls).  Taylor coefficients of log Γ(1 + t) (-γ, ζ(k)/k with alternating signs)
+# and of log Γ(2 + t) ((ζ(k) - 1)/k): both series have no constant term, so lgamma(1) = lgamma(2) = 0
+# exactly and the relative accuracy holds next to those zeros.
+_LGAMMA_AT_1 = (
+    -0.5772156649015329, 0.8224670334241132, -0.40068563438653143, 0.27058080842778454,
+    -0.20738555102867398, 0.1695571769974082, -0.1440498967688461, 0.12550966952474304,
+    -0.11133426586956469, 0.1000994575127818, -0.09095401714582904, 0.083353840546109, -0.0769325164113522,
+    0.07143294629536133, -0.06666870588242046, 0.06250095514121304, -0.058823978658684585,
+    0.055555767627403614, -0.05263167937961666, 0.05000004769810169, -0.047619070330142226,
+    0.04545455629320467, -0.04347826605304026, 0.04166666915034121, -0.04000000119214014,
+    0.03846153903467518, -0.037037037312989324, 0.035714285847333355, -0.034482758684919304,
+    0.03333333336437758, -0.03225806453115042, 0.03125000000727597, -0.030303030306558044,
+    0.029411764707594344, -0.02857142857226011, 0.027777777778181998, -0.027027027027223673,
+    0.02631578947377995, -0.025641025641072283, 0.025000000000022737, -0.024390243902450117,
+    0.023809523809529224, -0.023255813953491015, 0.02272727272727402, -0.022222222222222855,
+    0.021739130434782917, -0.021276595744681003, 0.02083333333333341, -0.02040816326530616,
+    0.020000000000000018, -0.019607843137254912, 0.019230769230769235, -0.01886792452830189,
+    0.01851851851851852, -0.01818181818181818, 0.017857142857142856, -0.017543859649122806,
+    0.017241379310344827,)
+_LGAMMA_AT_2 = (
+    0.42278433509846713, 0.3224670334241132, -0.0673523010531981, 0.020580808427784546,
+    -0.007385551028673986, 0.0028905103307415234, -0.001192753911703261, 0.0005096695247430425,
+    -0.00022315475845357939, 9.945751278180853e-05, -4.492623673813314e-05, 2.050721277567069e-05,
+    -9.439488275268397e-06, 4.374866789907488e-06, -2.039215753801366e-06, 9.55141213040742e-07,
+    -4.492469198764566e-07, 2.1207184805554665e-07, -1.0043224823968099e-07, 4.7698101693639804e-08,
+    -2.2711094608943164e-08, 1.0838659214896955e-08, -5.183475041970047e-09, 2.4836745438024785e-09,
+    -1.1921401405860912e-09, 5.731367241678862e-10, -2.7595228851242334e-10, 1.330476437424449e-10,
+    -6.4229645638381e-11, 3.1044247747322276e-11,)
 _HALF_LOG_2PI = 0.5 * _math.log(2 * _math.pi)
 # Bernoulli numbers B2, B4, ..., B18 for the asymptotic (Euler-Maclaurin) tails
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798)
+_LGAMMAF_OVERFLOW = float(_np.array(0x7C42613A, _np.int32).view(_np.float32))   # 4.0371103e36
+_STIRLING = tuple(b / ((2 * k + 2) * (2 * k + 1)) for k, b in enumerate(_BERNOULLI))
 
 
 def _lgamma_pos(xp, x):
-    """log|Γ(x)| for x >= 0.5 (Lanczos, g = 7)."""
-    z = x - 1
-    a = _LANCZOS[0]
-    for i in range(1, 9):
-        a = a + _LANCZOS[i] / (z + i)
-    t = z + 7.5
-    return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
+    """log Γ(x) for float64 x >= 0.5 (and +inf, NaN): the series about 1 below 1.5, about 2 below 2.5,
+    the recurrence down to [1.5, 2.5) below 8, and Stirling's series above."""
+    out = xp.empty_like(x)
+    near1 = x < 1.5
+    near2 = (x >= 1.5) & (x < 2.5)
+    mid = (x >= 2.5) & (x < 8)
+    big = ~(near1 | near2 | mid)                       # also +inf and NaN
+    t = x[near1] - 1
+    out[near1] = t * _horner(t, _LGAMMA_AT_1)
+    t = x[near2] - 2
+    out[near2] = t * _horner(t, _LGAMMA_AT_2)
+    y = x[mid]
+    n = xp.floor(y - 1.5)                              # Γ(y) = (y - 1)(y - 2)...(y - n) Γ(y - n)
+    y = y - n                                          # exact: y - n keeps y's last bit
+    prod = y.copy()
+    for j in range(1, 6):
+        prod *= xp.where(n > j, y + j, 1)
+    t = y - 2
+    out[mid] = t * _horner(t, _LGAMMA_AT_2) + xp.log(prod)
+    y = x[big]
+    w = 1 / y
+    out[big] = (y - 0.5) * (xp.log(y) - 1) + (_HALF_LOG_2PI - 0.5) + w * _horner(w * w, _STIRLING)
+    return out
+
+
+def _two_prod(a, b):
+    """(p, e) with p = fl(a b) and p + e = a b exactly (Dekker's product by Veltkamp's split; float64)."""
+    p = a * b
+    c = 134217729.0 * a
+    ah = c - (c - a)
+    al = a - ah
+    c = 134217729.0 * b
+    bh = c - (c - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
 def _lgamma(xp, x):
-    small = x < 0.5
-    refl = xp.log(_math.pi / xp.abs(xp.sin(_math.pi * x))) - _lgamma_pos(xp, xp.where(small, 1 - x, 0.5))
-    out = xp.where(small, refl, _lgamma_pos(xp, xp.where(small, 1.0, x)))
-    out = xp.where(small & (x == xp.floor(x)), xp.inf, out)
-    return xp.where(xp.isinf(x), xp.inf, out).astype(x.dtype, copy=False)
+    dt = x.dtype
+    with _np.errstate(all="ignore"):
+        x = x.astype(_np.float64, copy=False)
+        ax = xp.abs(x)
+        small = ax < 0.5                               # log Γ(x) = log Γ(1 + x) - log|x|
+        rest = ~small                                  # log Γ(|x|), then for x <= -0.5 the reflection
+        out = xp.empty_like(x)
+        t = x[small]
+        out[small] = t * _horner(t, _LGAMMA_AT_1) - xp.log(xp.abs(t))
+        a = ax[rest]
+        lg = _lgamma_pos(xp, a)
+        neg = x[rest] < 0                              # Γ(x) Γ(-x) = -π / (x sin(πx))
+        an = a[neg]
+        r = an - xp.rint(an)                           # exact; sin(πr) keeps its relative accuracy
+        refl = xp.log(_math.pi / (an * xp.abs(xp.sin(_math.pi * r)))) - lg[neg]
+        lg[neg] = xp.where((r == 0) | xp.isinf(an), xp.inf, refl)   # poles (and -inf): +inf, as torch
+        out[rest] = lg
+        # -20 < x < -2 holds lgamma's negative zeros, where the reflection's two terms (up to ~ 40) cancel.
+        # Where the result is small, step up instead: Γ(x) = Γ(x + n) / (x (x + 1)...(x + n - 1)) with
+        # x + n in [1.5, 2.5) (each sum is exact as |x| >= 2), the product kept as an unevaluated sum
+        # hi + lo so that its rounding does not show; only terms of size ~ 1 cancel then.  (float32 does not
+        # need this: the reflection's error, ~ 1e-14, stays below an ulp of the float32 results there)
+        if dt == _np.float64:
+            up = (x < -2) & (x > -20) & (xp.abs(out) < 8)
+            v = x[up]
+            n = xp.floor(2.5 - v)
+            hi, lo = v.copy(), xp.zeros_like(v)
+            for j in range(1, int(n.max()) if v.size else 0):
+                f = xp.where(n > j, v + j, 1)
+                p, e = _two_prod(hi, f)
+                e += lo * f
+                hi = p + e
+                lo = e - (hi - p)
+            t = (v + n) - 2
+            out[up] = t * _horner(t, _LGAMMA_AT_2) - (xp.log(xp.abs(hi)) + lo / hi)
+        if dt == _np.float32:          # torch's (libm's) lgammaf gives inf from here on
+            out[x >= _LGAMMAF_OVERFLOW] = xp.inf
+        return out.astype(dt, copy=False)
+
+
+_PSI_A = (8.33333333333333333333E-2, -2.10927960927960927961E-2, 7.57575757575757575758E-3,
+          -4.16666666666666666667E-3, 3.96825396825396825397E-3, -8.33333333333333333333E-3,
+          8.33333333333333333333E-2)           # Cephes' psi asymptotic series, highest degree first
+_PSI_10 = 2.25175258906672110764
 
 
 def _digamma(xp, x):
-    neg = x < 0
-    y = xp.where(neg, 1 - x, x)
-    acc = 0
-    for _ in range(10):              # ψ(y) = ψ(y + 10) - Σ 1/(y + k)
-        acc = acc - 1 / y
-        y = y + 1
-    w = 1 / (y * y)
-    series = 0
-    for k in range(len(_BERNOULLI) - 1, -1, -1):
-        series = series * w + _BERNOULLI[k] / (2 * k + 2)
-    out = acc + xp.log(y) - 0.5 / y - series * w
-    out = xp.where(neg, out - _math.pi / xp.tan(_math.pi * x), out)
-    out = xp.where(neg & (x == xp.floor(x)), xp.nan, out)
-    return xp.where(x == 0, -xp.copysign(xp.inf, x), out).astype(x.dtype, copy=False)
+    """ψ(x) by Cephes' psi in ``x``'s dtype, step for step as torch's kernel: reflection for x < 0 with
+    π / tan(πr) (r the fractional part, in float64), the recurrence up to 10, the asymptotic series."""
+    dt = x.dtype
+    with _np.errstate(all="ignore"):
+        is_int = x == xp.trunc(x)
+        neg = (x < 0) & ~is_int
+        v = xp.where(neg, x, 0).astype(_np.float64)
+        r = v - xp.trunc(v)                            # the fractional part (C's modf), exact
+        refl = (_math.pi / xp.tan(_math.pi * r)).astype(dt)
+        y = xp.where(neg, dt.type(1) - x, x)
+        result = xp.zeros_like(y)
+        one = dt.type(1)
+        low = y < 10                                   # (y is a new array: xp.where made it)
+        ys, rs = y[low], result[low]
+        for _ in range(12):                            # y >= tiny: at most 11 steps reach 10
+            m = ys < 10
+            if not m.any():
+                break
+            rs = xp.where(m, rs - one / ys, rs)
+            ys = xp.where(m, ys + one, ys)
+        y[low], result[low] = ys, rs
+        z = one / (y * y)
+        series = xp.where(y < 1e17, z * _polevl(z, _PSI_A, dt), dt.type(0))
+        # float32: libm's logf is correctly rounded, NumPy's SIMD float32 log is not: round float64's log
+        log_y = xp.log(y.astype(_np.float64)).astype(dt) if dt == _np.float32 else xp.log(y)
+        out = result + log_y - dt.type(0.5) / y - series
+        out = xp.where(y == 10, result + dt.type(_PSI_10), out)
+        out = xp.where(neg, out - refl, out)
+        out = xp.where((x < 0) & is_int, xp.nan, out)
+        return xp.where(x == 0, -xp.copysign(xp.inf, x), out).astype(dt, copy=False)
+
+
+def _trigamma(xp, x):
+    """ψ'(x) as torch's kernel computes it, in ``x``'s dtype: reflection below 1/2, six steps of the
+    recurrence, then the asymptotic series to 1/x⁷ (so it agrees with torch's numbers, which are good to
+    about 1e-9 relative, not to the last ulp)."""
+    dt = x.dtype
+    one, pi = dt.type(1), dt.type(_math.pi)
+    with _np.errstate(all="ignore"):
+        refl = x < 0.5
+        px = pi * x
+        s = xp.sin(px.astype(_np.float64)).astype(dt) if dt == _np.float32 else xp.sin(px)   # libm's sinf
+        result = xp.where(refl, -(pi * pi) / (s * s), dt.type(0))
+        y = xp.where(refl, one - x, x)
+        for _ in range(6):
+            result = result + one / (y * y)
+            y = y + one
+        ixx = one / (y * y)
+        inner = dt.type(1 / 6) - ixx * (dt.type(1 / 30) - ixx * dt.type(1 / 42))
+        result = result + (one + one / (dt.type(2) * y) + ixx * inner) / y
+        return xp.where(refl, -result, result).astype(dt, copy=False)
+
+
+def _polevl(z, coeffs, dt):
+    """Cephes' polevl: coefficients from the highest degree down, each step rounded to ``dt``."""
+    out = z * 0 + dt.type(coeffs[0])
+    for c in coeffs[1:]:
+        out = out * z + dt.type(c)
+    return out
 
 
 def _hurwitz_zeta(xp, s, q):
@@ -1270,7 +1432,11 @@ digamma = _unary("digamma", _digamma, lambda g, x, y: g * _polygamma(x, 1))
 def _polygamma(ctx, x, n):
     ctx.save_for_backward(x)
     ctx.n = n
-    return _digamma(ctx.xp, x) if n == 0 else _polygamma_arr(ctx.xp, x, n)
+    dt = x.dtype
+    if dt.itemsize == 2 and dt.kind in "fV":    # float16/bfloat16: computed in float32, as torch
+        x = x.astype(_np.float32)
+    fn = _digamma if n == 0 else _trigamma if n == 1 else lambda xp, x: _polygamma_arr(xp, x, n)
+    return fn(ctx.xp, x).astype(dt, copy=False)
 
 
 @_polygamma.backward
@@ -1401,6 +1567,7 @@ def sinc(input: Tensor) -> Tensor:
 
 
 def sinc_(self: Tensor) -> Tensor:
+    check_tensor(self, "sinc_")
     return self.copy_(sinc(self))
 
 
@@ -1516,11 +1683,13 @@ _bind(conj_physical, inplace=True)
 
 def conj(input: Tensor) -> Tensor:
     """The complex conjugate; a real tensor is returned as is."""
+    check_tensor(input, "conj")
     return conj_physical(input) if input._data.dtype.kind == "c" else input
 
 
 def isreal(input: Tensor) -> Tensor:
     """True where an element has no imaginary part (everywhere for real dtypes)."""
+    check_tensor(input, "isreal")
     if input._data.dtype.kind != "c":
         return make(input._device.xp.ones(input._data.shape, dtype=bool), input._device)
     return make(input._data.imag == 0, input._device)
@@ -1539,5 +1708,16 @@ for _fn in (conj, isreal):
     PUBLIC[_fn.__name__] = _fn
 Tensor.resolve_conj = Tensor.resolve_neg = _itself
 Tensor.is_conj = Tensor.is_neg = _false
-PUBLIC["resolve_conj"] = PUBLIC["resolve_neg"] = _itself
-PUBLIC["is_conj"] = PUBLIC["is_neg"] = _false
+
+
+def _checked(fn, name):
+    """``fn`` as the function ``ember.<name>``, which takes a Tensor only."""
+    def public(input):
+        check_tensor(input, name)
+        return fn(input)
+    public.__name__ = public.__qualname__ = name
+    return public
+
+
+for _name, _fn in (("resolve_conj", _itself), ("resolve_neg", _itself), ("is_conj", _false), ("is_neg", _false)):
+    PUBLIC[_name] = _checked(_fn, _name)

@@ -16,7 +16,7 @@ from .._dtype import get_default_dtype, int64, to_dtype
 from .._random import generator_for
 from .._tensor import Tensor, make
 from ._registry import _SHORT, apply, check_inplace_allowed, defop
-from ._util import factory_device, size_args
+from ._util import check_tensor, factory_device, no_pinned_memory, size_args
 from .creation import into_out as _into
 
 PUBLIC = {}
@@ -69,6 +69,8 @@ def _new(arr, dev, requires_grad):
 def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False) -> Tensor:
     """Uniform samples on [0, 1)."""
+    if pin_memory:
+        no_pinned_memory()
     dt = _float_dtype(dtype, "check_uniform_bounds")
     dev = factory_device(device)
     size = args if size is None else (size,)
@@ -80,6 +82,8 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, de
 def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False) -> Tensor:
     """Standard normal samples."""
+    if pin_memory:
+        no_pinned_memory()
     dt = _float_dtype(dtype, "normal_kernel_cpu")
     dev = factory_device(device)
     size = args if size is None else (size,)
@@ -100,6 +104,8 @@ def _integers(r, low, high, shape, npdt):
 def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if pin_memory:
+        no_pinned_memory()
     if size is None:
         args, size = args[:-1], args[-1]
     if len(args) == 1:
@@ -120,6 +126,11 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
 def randperm(n, *, generator=None, out=None, dtype=int64, layout=None, device=None,
              requires_grad=False, pin_memory=False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
+    if pin_memory:
+        no_pinned_memory()
+    if isinstance(n, (bool, float, complex)) or not hasattr(n, "__index__"):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    n = n.__index__()
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = to_dtype(dtype)
@@ -137,6 +148,7 @@ def _like(input, dtype, device):
 @_public
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
+    check_tensor(input, "rand_like")
     dev, dt = _like(input, dtype, device)
     return rand(input.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
 
@@ -144,6 +156,7 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, re
 @_public
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
+    check_tensor(input, "randn_like")
     dev, dt = _like(input, dtype, device)
     return randn(input.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
 
@@ -151,6 +164,7 @@ def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, r
 @_public
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None) -> Tensor:
+    check_tensor(input, "randint_like")
     if high is None:
         low, high = 0, low
     dev, dt = _like(input, dtype, device)
@@ -179,6 +193,8 @@ def _(ctx, g):
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Normal samples: tensor mean and/or std (broadcast), or scalars with ``size``."""
+    if pin_memory:
+        no_pinned_memory()
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if mt or st:
         ref = mean if mt else std
@@ -209,6 +225,7 @@ def _check_p(p):
 @_public
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     """0/1 samples with success probability ``input`` (or the scalar ``p``), in input's dtype."""
+    check_tensor(input, "bernoulli")
     dev = input._device
     r = _sampler(generator, dev)
     if p is None:
@@ -264,6 +281,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 @_public
 def poisson(input, generator=None) -> Tensor:
     """Poisson samples with rates ``input``, in input's dtype."""
+    check_tensor(input, "poisson")
     dev = input._device
     lam = input._data
     if lam.size and (lam < 0).any():

@@ -12,7 +12,7 @@ from .._tensor import Tensor, make, wrap_dim
 from . import pointwise as _pointwise
 from .pointwise import abs, sign  # noqa: A004
 from ._registry import _SHORT, bind, defop, variant
-from ._util import acc_array as _acc, dims_of, inplace_from, is_half as _is_half, size_args
+from ._util import acc_array as _acc, check_tensor, dims_of, inplace_from, is_half as _is_half, size_args
 
 PUBLIC = {}
 
@@ -812,6 +812,7 @@ def mode(input, dim=-1, keepdim=False):
 
 def median(input, dim=None, keepdim=False):
     """Lower median; with ``dim`` a (values, indices) named tuple."""
+    check_tensor(input, "median")
     if input.dtype is _bool:
         raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
@@ -989,6 +990,7 @@ def bincount(input, weights=None, minlength=0):
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    check_tensor(input, "cov")
     if input.ndim > 2:
         raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{input.ndim} dimensions")
@@ -1022,6 +1024,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
 
 def corrcoef(input):
     """Pearson correlation coefficients of the variables in the rows of ``input``."""
+    check_tensor(input, "corrcoef")
     c = cov(input)
     if c.ndim == 0:
         return c / c

@@ -9,9 +9,9 @@ import numpy as np
 
 from .._backend import CPU as _CPU
 from .._dtype import _FROM_NP, bool_ as _bool_dt, dtype as _DType, get_default_dtype, promote_types
-from .._tensor import Size, Tensor, _root_array, make, wrap_dim
+from .._tensor import Size, Tensor, _root_array, make, warn_once, wrap_dim
 from ._registry import _SHORT, apply, apply_unary, bind, check_inplace_allowed, defop, variant
-from ._util import dims_of
+from ._util import check_tensor, check_tensors, dims_of
 from .views import _offset_of, _strided_view, as_strided as _views_as_strided
 
 PUBLIC = {}
@@ -531,6 +531,7 @@ def _(ctx, *grads):
 
 def unbind(input, dim=0):
     """The slices of ``input`` along ``dim``, as a tuple of views."""
+    check_tensor(input, "unbind")
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return _mark_views(_unbind(input, wrap_dim(dim, input.ndim)), input)
@@ -538,6 +539,7 @@ def unbind(input, dim=0):
 
 def flatten(input, start_dim=0, end_dim=-1):
     """``input`` with dims ``start_dim..end_dim`` merged into one (a view when strides allow)."""
+    check_tensor(input, "flatten")
     n = input.ndim
     if n == 0:                  # dims are checked as if the scalar were 1-d
         wrap_dim(start_dim, 1), wrap_dim(end_dim, 1)
@@ -572,6 +574,7 @@ def unflatten(input, dim, sizes):
 
 def ravel(input):
     """``input`` as 1-D (a view when contiguous, else a copy)."""
+    check_tensor(input, "ravel")
     return input.reshape(-1)
 
 
@@ -597,8 +600,9 @@ def movedim(input, source, destination):
 
 def _T(self):
     n = self.ndim
-    if n != 2:
-        warnings.warn(
+    if n != 2:      # torch warns once per process (per message)
+        warn_once(
+            ("x.T", n == 0),
             "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases." if n == 0
             else "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
             "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
@@ -786,6 +790,7 @@ def _atleast(n):
         single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
         if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
             tensors = tuple(tensors[0])
+        check_tensors(tensors)
         outs = []
         for x in tensors:
             k = x.ndim
@@ -840,6 +845,7 @@ def _(ctx, g):
 
 def fliplr(input):
     """``input`` flipped left-right (dim 1)."""
+    check_tensor(input, "fliplr")
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
@@ -847,6 +853,7 @@ def fliplr(input):
 
 def flipud(input):
     """``input`` flipped up-down (dim 0)."""
+    check_tensor(input, "flipud")
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
@@ -875,6 +882,7 @@ def _(ctx, g):
 
 def rot90(input, k=1, dims=(0, 1)):
     """``input`` rotated by 90 degrees ``k`` times in the plane of ``dims``."""
+    check_tensor(input, "rot90")
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     n = input.ndim
@@ -954,6 +962,7 @@ def _(ctx, gg):
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element of ``input`` repeated ``repeats`` times along ``dim`` (flattened when ``dim`` is None)."""
+    check_tensor(input, "repeat_interleave")
     if repeats is None:
         reps = input
         return repeat_interleave(_arange_of(reps), reps, 0)
@@ -990,6 +999,9 @@ def broadcast_shapes(*shapes):
     """The shape ``shapes`` broadcast to, as torch.Size."""
     out = []
     for i, s in enumerate(shapes):
+        if not isinstance(s, (int, tuple, list)):
+            raise RuntimeError(  # noqa: TRY004 - torch's type
+                f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {s}")
         s = (s,) if isinstance(s, int) else tuple(s)
         if len(s) > len(out):
             out = [1] * (len(s) - len(out)) + out
@@ -1013,6 +1025,7 @@ def broadcast_tensors(*tensors):
     """``tensors`` expanded (views) to their common broadcast shape."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    check_tensors(tensors)
     shape = ()
     for x in tensors:
         s = x._data.shape
@@ -1086,6 +1099,7 @@ hsplit, vsplit, dsplit = _dir_split("hsplit", 1, 1), _dir_split("vsplit", 0, 2),
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim`` (``!=`` for bool), after prepend/append."""
+    check_tensor(input, "diff")
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -1107,6 +1121,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 def combinations(input, r=2, with_replacement=False):
     """All length-``r`` combinations of the elements of 1-D ``input``, as rows."""
+    check_tensor(input, "combinations")
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {_shape_str(input.shape)}")
     if r < 0:
@@ -1120,6 +1135,7 @@ def combinations(input, r=2, with_replacement=False):
 
 def cartesian_prod(*tensors):
     """Cartesian product of 1-D tensors, as rows (a single tensor is returned as is)."""
+    check_tensors(tensors)
     for t in tensors:
         if t.ndim != 1:
             raise RuntimeError(f"Expect a 1D vector, but got shape {_shape_str(t.shape)}")
@@ -1134,6 +1150,7 @@ def cartesian_prod(*tensors):
 
 def block_diag(*tensors):
     """A block-diagonal matrix of the (at most 2-D) ``tensors``, in their promoted dtype."""
+    check_tensors(tensors)
     for i, t in enumerate(tensors):
         if t.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
@@ -1222,11 +1239,13 @@ def _(ctx, g):
 
 def real(input):
     """The real part of a complex tensor as a view (``input`` itself when it is real)."""
+    check_tensor(input, "real")
     return _real(input) if input.is_complex() else input
 
 
 def imag(input):
     """The imaginary part of a complex tensor as a view."""
+    check_tensor(input, "imag")
     if not input.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return _imag(input)

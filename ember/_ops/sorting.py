@@ -5,6 +5,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap_dim
 from ._registry import defop
+from ._util import check_tensor
 from .reduction import _scatter_along, return_type, sorted_indices
 
 PUBLIC = {}
@@ -39,6 +40,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
     """Indices that sort ``input`` along ``dim``."""
+    check_tensor(input, "argsort")
     return _sort(input.detach(), dim, descending)[1]
 
 

@@ -14,7 +14,8 @@ import numpy as _np
 
 from .._tensor import Tensor
 from . import _bessel
-from ._registry import _SHORT, defop
+from ._out import write_out
+from ._registry import _SHORT, defop, variant
 from ._util import check_tensor, in_float32
 from .pointwise import (
     _EI_A,
@@ -27,23 +28,26 @@ from .pointwise import (
     _RB,
     _SA,
     _SB,
-    _erf,
     _erfc,
     _horner,
     _hurwitz_zeta,
     _lgamma,
     _special_i1,
+    add,
     exp,
     lgamma,
     log,
+    mul,
     sign,
     where,
 )
+from .pointwise import erf as _erf_op
 from .pointwise import i0 as _i0_op
 
 PUBLIC = {}     # nothing in the top-level namespace: these live in ``ember.special``
 
 _SQRT2 = _math.sqrt(2.0)
+_SQRT1_2 = _math.sqrt(0.5)     # M_SQRT1_2
 _SQRT_2PI = _math.sqrt(2 * _math.pi)
 
 
@@ -139,9 +143,32 @@ def _ndtri(xp, p):
 
 
 entr = _special("entr", _entr, lambda g, x, y: -g * (log(x) + 1))
-# torch computes Φ(x) as (1 + erf(x / √2)) / 2 (so it reaches 0 below x ≈ -8.3); ember matches it
-ndtr = _special("ndtr", lambda xp, x: ((1 + _erf(xp, x / _SQRT2)) / 2).astype(x.dtype, copy=False),
-                lambda g, x, y: g * exp(-x * x / 2) / _SQRT_2PI, kernel="erf_vml_cpu")
+
+
+def ndtr(input, *, out=None):
+    """torch.special.ndtr: Φ(x), the standard normal CDF, elementwise.
+
+    torch composes it from other ops, ``(1 + erf(x * √½)) * 0.5`` (so it reaches 0 below x ≈ -8.3),
+    and so does ember: the same rounding steps, and the same autograd graph (``MulBackward1`` on top).
+    """
+    x = check_tensor(input, "special_ndtr")
+    _check_dtype(x._data.dtype, "erf_vml_cpu", True)
+    y = _scalar_node(_scalar_node(1 + _erf_op(_scalar_node(x * _SQRT1_2, _MulScalar)), _AddScalar) * 0.5,
+                     _MulScalar)
+    return y if out is None else write_out("special_ndtr", out, y)
+
+
+# the nodes of torch's Tensor-Scalar overloads, which its composite functions record
+_MulScalar = variant(mul, "MulBackward1")
+_AddScalar = variant(add, "AddBackward1")
+
+
+def _scalar_node(t, cls):
+    if t.grad_fn is not None:
+        t.grad_fn.__class__ = cls
+    return t
+
+
 log_ndtr = _special("log_ndtr", _log_ndtr, lambda g, x, y: g * exp(-x * x / 2 - y) / _SQRT_2PI, save="xy",
                     half=False)
 ndtri = _special("ndtri", _ndtri, lambda g, x, y: g * _SQRT_2PI * exp(y * y / 2), save="y", half=False)

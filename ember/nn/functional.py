@@ -12,6 +12,7 @@ from .. import _ops
 from .._ops import activation as _act
 from .._ops import nn_conv as _conv
 from .._ops import nn_pool as _pool
+from .._ops._util import check_tensor
 from .._ops.activation import (celu, celu_, elu, elu_, gelu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                                hardtanh_, leaky_relu, leaky_relu_, logsigmoid, mish, relu, relu6,
                                relu_, selu, selu_, sigmoid, silu, softplus, softshrink, softsign, tanh,
@@ -254,6 +255,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def pdist(input, p=2):
     """p-norm distances between all pairs of rows of (N, M) ``input``: the upper triangle of cdist, as (N(N-1)/2,)."""
+    check_tensor(input, "pdist")
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if not input.is_floating_point():
