@@ -8,7 +8,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "ember"
 
 # lower rank = lower layer; a module may import only modules of its own rank or below
 RANKS = [
-    (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads", "ember._autocast")),
+    (0, ("ember._backend", "ember._dtype", "ember._grad_state", "ember._threads", "ember._autocast",
+         "ember._optional")),
     (1, ("ember._tensor", "ember._printing", "ember._dlpack")),
     (2, ("ember._ops", "ember._random", "ember.linalg", "ember.cuda", "ember._runtime", "ember.backends",
          "ember.testing", "ember.fft", "ember.special")),

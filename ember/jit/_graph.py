@@ -241,7 +241,7 @@ class Graph:
         if t is Ref:
             return "%" + self.name(a.vid)
         if t is Sym:
-            return self._sym_text(a.expr, "%")
+            return self._sym_text(a.expr, lambda v: "%" + self.name(v))
         if t is tuple:
             return "(" + ", ".join(self._arg_text(x) for x in a) + ("," if len(a) == 1 else "") + ")"
         if t is list:
@@ -253,15 +253,6 @@ class Graph:
         if isinstance(a, np.ndarray):
             return f"array{list(a.shape)}"
         return repr(a)
-
-    def _sym_text(self, e, sigil) -> str:
-        if type(e) is not tuple:
-            return repr(e)
-        if e[0] == "size":
-            return f"{sigil}{self.name(e[1])}.size({e[2]})"
-        if e[0] == "numel":
-            return f"{sigil}{self.name(e[1])}.numel()"
-        return f"({self._sym_text(e[1], sigil)} {_SYM_TEXT[e[0]]} {self._sym_text(e[2], sigil)})"
 
     def graph_text(self, self_type=None) -> str:
         params = ([f"%self : {self_type}"] if self_type else []) + [
@@ -305,7 +296,7 @@ class Graph:
             if t is Ref:
                 return var(a.vid)
             if t is Sym:
-                return self._sym_code(a.expr, var)
+                return self._sym_text(a.expr, var)
             if t is tuple:
                 return "(" + ", ".join(text(x) for x in a) + ("," if len(a) == 1 else "") + ")"
             if t is list:
@@ -342,14 +333,16 @@ class Graph:
         lines.append(f"  return {text(self.output)}")
         return "\n".join(lines) + "\n"
 
-    def _sym_code(self, e, var):
+    @staticmethod
+    def _sym_text(e, var) -> str:
+        """A symbolic size expression as text, each traced value named by ``var(value id)``."""
         if type(e) is not tuple:
             return repr(e)
         if e[0] == "size":
             return f"{var(e[1])}.size({e[2]})"
         if e[0] == "numel":
             return f"{var(e[1])}.numel()"
-        return f"({self._sym_code(e[1], var)} {_SYM_TEXT[e[0]]} {self._sym_code(e[2], var)})"
+        return f"({Graph._sym_text(e[1], var)} {_SYM_TEXT[e[0]]} {Graph._sym_text(e[2], var)})"
 
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",

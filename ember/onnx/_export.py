@@ -6,6 +6,7 @@ import inspect
 import os
 import warnings
 
+from .._optional import require
 from .._tensor import Tensor, tensors_in
 from ..autograd import no_grad
 from ._graph import Graph
@@ -40,11 +41,7 @@ def is_in_onnx_export() -> bool:
 
 
 def _require_onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError("ember.onnx.export needs the onnx package: pip install 'ember[onnx]'") from None
-    return onnx
+    return require("onnx", "ember.onnx.export needs the onnx package", "onnx")
 
 
 def _input_names(model, args, n, given):

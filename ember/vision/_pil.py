@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import sys
 
+from .._optional import require
+
 
 def pil_image():
     """The ``PIL.Image`` module, or an ImportError naming the extra to install."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError("this operation needs Pillow: pip install 'ember[vision]'") from None
-    return Image
+    return require("PIL.Image", "this operation needs Pillow", "vision")
 
 
 def is_pil_image(obj) -> bool:

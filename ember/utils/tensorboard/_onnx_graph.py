@@ -4,15 +4,12 @@ its first output, its attributes flattened into one "parameters" string. Reading
 package (``ember[onnx]``)."""
 from __future__ import annotations
 
+from ..._optional import require
 from . import _proto
 
 
 def _onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError("SummaryWriter.add_onnx_graph needs the onnx package: pip install 'ember[onnx]'") from None
-    return onnx
+    return require("onnx", "SummaryWriter.add_onnx_graph needs the onnx package", "onnx")
 
 
 def _attributes_text(node) -> bytes:

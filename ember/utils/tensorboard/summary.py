@@ -13,6 +13,7 @@ import wave
 import numpy as np
 
 from ember import _dtype
+from ember._optional import require
 from ember._tensor import Size, Tensor
 
 from . import _proto
@@ -32,11 +33,7 @@ def to_numpy(x) -> np.ndarray:
 
 def _pillow(what: str):
     """``PIL.Image``, ``ImageDraw`` and ``ImageFont``, or an ImportError naming the extra to install."""
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError:
-        raise ImportError(f"{what} needs Pillow: pip install 'ember[vision]'") from None
-    return Image, ImageDraw, ImageFont
+    return tuple(require(f"PIL.{m}", f"{what} needs Pillow", "vision") for m in ("Image", "ImageDraw", "ImageFont"))
 
 
 def scalar(name: str, scalar, new_style: bool = False, double_precision: bool = False) -> bytes:
