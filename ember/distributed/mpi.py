@@ -11,19 +11,18 @@ A group's methods take group ranks and arguments already checked by ``distribute
 """
 from __future__ import annotations
 
+import io
 import sys
+import time
 
 import numpy as np
 
+from .._optional import require
 from .._tensor import Tensor
 from .reduce_op import COMBINE, RedOpType
 from .work import PollWork, Work, write
 
-try:
-    from mpi4py import MPI
-except ImportError:
-    raise ImportError("the 'mpi' backend of ember.distributed needs mpi4py and an MPI library: "
-                      "pip install 'ember[distributed]'") from None
+MPI = require("mpi4py.MPI", "the 'mpi' backend of ember.distributed needs mpi4py and an MPI library", "distributed")
 
 _TYPES = {np.dtype(k): v for k, v in (
     (np.float32, MPI.FLOAT), (np.float64, MPI.DOUBLE), (np.complex64, MPI.C_FLOAT_COMPLEX),
@@ -97,8 +96,15 @@ def _abort_after(excepthook):
     """``excepthook``, then the end of the whole MPI job: the other ranks would wait for this one forever
     (what ``python -m mpi4py`` does)."""
     def hook(kind, value, tb):
-        excepthook(kind, value, tb)
-        sys.stderr.flush()
+        # the report goes out in one write: mpiexec may stop forwarding this rank's output once it aborts
+        stderr, sys.stderr = sys.stderr, io.StringIO()
+        try:
+            excepthook(kind, value, tb)
+        finally:
+            report, sys.stderr = sys.stderr.getvalue(), stderr
+        stderr.write(report)
+        stderr.flush()
+        time.sleep(1.0)     # and mpiexec forwards it before the abort ends this rank's output
         MPI.COMM_WORLD.Abort(1)
     return hook
 
